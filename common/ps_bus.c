@@ -1,0 +1,104 @@
+/*  ps_bus - see ps_bus.h.                                                 */
+#include "ps_bus.h"
+
+#include <signal.h>
+#include <string.h>
+
+static volatile sig_atomic_t s_reload_requested;
+
+ps_bus_options_t
+ps_bus_defaults(void)
+{
+    ps_bus_options_t options = {10000, 10000, 1000, -1, 1000};
+    return options;
+}
+
+zsock_t *
+ps_bus_socket(const ps_config_t *config, int type, const char *endpoint,
+              bool bind, const ps_bus_options_t *options, char *err,
+              size_t errlen)
+{
+    ps_bus_options_t defaults = ps_bus_defaults();
+    if (!options)
+        options = &defaults;
+    zsock_t *socket = zsock_new(type);
+    if (!socket) {
+        snprintf(err, errlen, "cannot create a %s socket: %s",
+                 zsys_sockname(type), zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    zsock_set_sndhwm(socket, options->sndhwm);
+    zsock_set_rcvhwm(socket, options->rcvhwm);
+    zsock_set_sndtimeo(socket, options->sndtimeo);
+    zsock_set_rcvtimeo(socket, options->rcvtimeo);
+    zsock_set_linger(socket, options->linger);
+    if (type == ZMQ_SUB)
+        zsock_set_subscribe(socket, "");
+    int rc;
+    if (bind) {
+        char where[256];
+        if (ps_config_bind_endpoint(config, endpoint, where, sizeof(where))
+            != 0) {
+            snprintf(err, errlen, "endpoint too long: %s", endpoint);
+            zsock_destroy(&socket);
+            return NULL;
+        }
+        rc = zsock_bind(socket, "%s", where);
+        /* zsock_bind returns the port for tcp binds, 0 otherwise. */
+        rc = rc >= 0 ? 0 : -1;
+    }
+    else
+        rc = zsock_connect(socket, "%s", endpoint);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot %s %s socket at %s: %s",
+                 bind ? "bind" : "connect", zsys_sockname(type), endpoint,
+                 zmq_strerror(zmq_errno()));
+        zsock_destroy(&socket);
+        return NULL;
+    }
+    return socket;
+}
+
+int
+ps_bus_send(zsock_t *socket, zmsg_t **msg_p)
+{
+    if (zmsg_send(msg_p, socket) == 0)
+        return 0;
+    zmsg_destroy(msg_p);
+    return -1;
+}
+
+static void
+s_on_sighup(int signum)
+{
+    (void) signum;
+    s_reload_requested = 1;
+}
+
+void
+ps_signals_init(void)
+{
+    zsys_init();
+    zsys_catch_interrupts();
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = s_on_sighup;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGHUP, &action, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+bool
+ps_signals_take_reload(void)
+{
+    if (!s_reload_requested)
+        return false;
+    s_reload_requested = 0;
+    return true;
+}
+
+bool
+ps_signals_stopping(void)
+{
+    return zsys_interrupted != 0;
+}

@@ -1,0 +1,59 @@
+/*  ps_bus - ZeroMQ sockets made the same way in every service.
+
+    Every socket gets its high-water marks, linger and send timeout set
+    deliberately (DESIGN.md "Things that bite"): a PUSH with no peer must
+    not block a service forever, and a closing socket gets about a second
+    to flush. Binders turn the configured host into * when bus.bind_all is
+    set (containers); connectors use the endpoint as written.
+    Also holds the process signal plumbing: czmq covers SIGINT/SIGTERM, and
+    SIGHUP (reload) gets a handler of its own that only sets a flag.       */
+#ifndef PS_BUS_H_INCLUDED
+#define PS_BUS_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+
+#include "ps_config.h"
+
+typedef struct {
+    int sndhwm;     /* outgoing queue limit, messages (0 = unlimited) */
+    int rcvhwm;     /* incoming queue limit, messages */
+    int sndtimeo;   /* ms a send may block, -1 = forever */
+    int rcvtimeo;   /* ms a receive may block, -1 = forever */
+    int linger;     /* ms unsent messages survive a close */
+} ps_bus_options_t;
+
+/* Sensible defaults: HWM 10000 both ways, send timeout 1000 ms, receive
+   forever, linger 1000 ms. */
+ps_bus_options_t
+ps_bus_defaults(void);
+
+/* Creates a socket of `type` (ZMQ_PUSH, ZMQ_PULL, ...), sets the options
+   and binds (bind=true) or connects to `endpoint`. A SUB socket is
+   subscribed to everything. Returns the socket, or NULL with the reason
+   in err. The caller owns the socket (zsock_destroy). */
+zsock_t *
+ps_bus_socket(const ps_config_t *config, int type, const char *endpoint,
+              bool bind, const ps_bus_options_t *options, char *err,
+              size_t errlen);
+
+/* Sends a message; on success *msg_p is NULL. On failure (timeout, no
+   peer) the message is destroyed, *msg_p is NULL and -1 is returned: the
+   work is at-least-once, the next scan brings it back. */
+int
+ps_bus_send(zsock_t *socket, zmsg_t **msg_p);
+
+/* Installs czmq's SIGINT/SIGTERM handling and a SIGHUP handler that only
+   sets a flag. Call once from main before creating sockets. */
+void
+ps_signals_init(void);
+
+/* True once after each SIGHUP (reads and clears the flag). */
+bool
+ps_signals_take_reload(void);
+
+/* True once SIGINT or SIGTERM arrived. */
+bool
+ps_signals_stopping(void);
+
+#endif

@@ -1,0 +1,86 @@
+/*  ps_time - see ps_time.h.                                               */
+#include "ps_time.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int64_t
+ps_time_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+ps_time_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+   days_from_civil), so we need neither timegm nor the TZ variable. */
+static int64_t
+s_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned) (y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t) doe - 719468;
+}
+
+int
+ps_time_parse_iso(const char *text, int64_t *ms)
+{
+    int year, month, day, hour = 0, minute = 0, second = 0, milli = 0;
+    int used = 0;
+    if (!text || sscanf(text, "%4d-%2d-%2d%n", &year, &month, &day, &used) != 3
+        || used != 10)
+        return -1;
+    const char *rest = text + used;
+    if (*rest == 'T' || *rest == ' ') {
+        int n = 0;
+        if (sscanf(rest + 1, "%2d:%2d:%2d%n", &hour, &minute, &second, &n) != 3
+            || n != 8)
+            return -1;
+        rest += 1 + n;
+        if (*rest == '.') {
+            int digits = 0;
+            rest++;
+            while (*rest >= '0' && *rest <= '9') {
+                if (digits < 3)
+                    milli = milli * 10 + (*rest - '0');
+                digits++;
+                rest++;
+            }
+            for (; digits < 3; digits++)
+                milli *= 10;
+        }
+        if (*rest == 'Z')
+            rest++;
+    }
+    if (*rest != '\0' || month < 1 || month > 12 || day < 1 || day > 31
+        || hour > 23 || minute > 59 || second > 60)
+        return -1;
+    int64_t days = s_days_from_civil(year, (unsigned) month, (unsigned) day);
+    *ms = ((days * 24 + hour) * 60 + minute) * 60000 + second * 1000 + milli;
+    return 0;
+}
+
+int
+ps_time_format_iso(int64_t ms, char *buf, size_t len)
+{
+    time_t seconds = (time_t) (ms / 1000);
+    struct tm utc;
+    if (!gmtime_r(&seconds, &utc))
+        return -1;
+    int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                     utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+                     utc.tm_hour, utc.tm_min, utc.tm_sec, (int) (ms % 1000));
+    return (n < 0 || (size_t) n >= len) ? -1 : 0;
+}
