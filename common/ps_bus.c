@@ -2,6 +2,7 @@
 #include "ps_bus.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 static volatile sig_atomic_t s_reload_requested;
@@ -101,4 +102,70 @@ bool
 ps_signals_stopping(void)
 {
     return zsys_interrupted != 0;
+}
+
+struct ps_req {
+    const ps_config_t *config; /* for ps_bus_socket; outlives us */
+    char *endpoint;            /* server address */
+    zsock_t *socket;           /* current REQ socket */
+};
+
+static int
+s_req_connect(ps_req_t *self, char *err, size_t errlen)
+{
+    ps_bus_options_t options = ps_bus_defaults();
+    options.linger = 0;
+    zsock_destroy(&self->socket);
+    self->socket = ps_bus_socket(self->config, ZMQ_REQ, self->endpoint, false,
+                                 &options, err, errlen);
+    return self->socket ? 0 : -1;
+}
+
+ps_req_t *
+ps_req_new(const ps_config_t *config, const char *endpoint, char *err,
+           size_t errlen)
+{
+    ps_req_t *self = calloc(1, sizeof(*self));
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    self->config = config;
+    self->endpoint = strdup(endpoint);
+    if (!self->endpoint || s_req_connect(self, err, errlen) != 0)
+        ps_req_destroy(&self);
+    return self;
+}
+
+void
+ps_req_destroy(ps_req_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zsock_destroy(&(*self_p)->socket);
+    free((*self_p)->endpoint);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+zmsg_t *
+ps_req_call(ps_req_t *self, zmsg_t **request_p, int timeout_ms)
+{
+    char err[256];
+    if (!self->socket && s_req_connect(self, err, sizeof(err)) != 0) {
+        zmsg_destroy(request_p);
+        return NULL;
+    }
+    if (ps_bus_send(self->socket, request_p) != 0) {
+        s_req_connect(self, err, sizeof(err));
+        return NULL;
+    }
+    zpoller_t *poller = zpoller_new(self->socket, NULL);
+    zmsg_t *reply = NULL;
+    if (poller && zpoller_wait(poller, timeout_ms))
+        reply = zmsg_recv(self->socket);
+    zpoller_destroy(&poller);
+    if (!reply)
+        s_req_connect(self, err, sizeof(err));
+    return reply;
 }

@@ -57,3 +57,24 @@ bool
 ps_signals_stopping(void);
 
 #endif
+
+/*  ps_req - a REQ client that survives a dead server ("lazy pirate").
+    A REQ socket whose request got no reply is stuck forever, so on a
+    timeout the socket is thrown away and a fresh one connected; the
+    caller treats the call as failed and retries later. Not thread-safe. */
+typedef struct ps_req ps_req_t;
+
+/* Creates a client connected to `endpoint`. Returns NULL with err set. */
+ps_req_t *
+ps_req_new(const ps_config_t *config, const char *endpoint, char *err,
+           size_t errlen);
+
+/* Frees the client; accepts NULL, sets *self_p to NULL. */
+void
+ps_req_destroy(ps_req_t **self_p);
+
+/* Sends *request_p (taken: *request_p becomes NULL) and waits up to
+   timeout_ms for the reply. Returns the reply (caller owns), or NULL on
+   timeout, interruption or send failure. */
+zmsg_t *
+ps_req_call(ps_req_t *self, zmsg_t **request_p, int timeout_ms);
