@@ -1,0 +1,632 @@
+/*  gw_http - see gw_http.h.
+
+    Routes (JSON unless said otherwise):
+      POST /webhook/overseerr            Overseerr's webhook (secret)
+      GET  /api/v1/health                real checks; 503 when degraded
+      GET  /api/v1/stats                 counts by state, outcome, source
+      GET  /api/v1/decisions             ?outcome=&before=&limit=
+      GET  /api/v1/reviews               the review queue
+      GET  /api/v1/requests/{id}         one request and its history
+      POST /api/v1/reviews/{id}/approve  staff decision, body {"reason"}
+      POST /api/v1/reviews/{id}/decline
+      POST /api/v1/requests/{id}/rejudge judge it again
+      POST /api/v1/scan                  202, progress in /api/v1/health
+      GET  /, /<file>                    dashboard files from web_root
+    Logins come with the dashboard issue; until then the gateway listens
+    on 127.0.0.1 by default and nothing here is exposed beyond the host. */
+#include "gw_http.h"
+#include "gw_apply.h"
+#include "gw_store.h"
+#include "ps_control.h"
+#include "ps_log.h"
+#include "ps_overseerr.h"
+#include "ps_parse.h"
+#include "ps_time.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define GW_MAX_BODY (64 * 1024)
+#define GW_MAX_FILE (4 * 1024 * 1024)
+
+static const char s_security_headers[] =
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'\r\n";
+
+/* ---- per-thread resources --------------------------------------------- */
+
+static _Thread_local gw_store_t *t_store;
+static _Thread_local ps_overseerr_t *t_overseerr;
+static _Thread_local zsock_t *t_nudge;
+
+void
+gw_http_thread_exit(void)
+{
+    gw_store_destroy(&t_store);
+    ps_overseerr_destroy(&t_overseerr);
+    zsock_destroy(&t_nudge);
+}
+
+static gw_store_t *
+s_store(gw_shared_t *shared)
+{
+    if (!t_store) {
+        char err[512];
+        t_store = gw_store_open(shared->db_path, err, sizeof(err));
+        if (!t_store)
+            ps_log_error("HTTP worker cannot open the database: %s", err);
+    }
+    return t_store;
+}
+
+static void
+s_nudge(gw_shared_t *shared, zmsg_t **msg_p)
+{
+    if (!t_nudge)
+        t_nudge = zsock_new_push(shared->nudge_endpoint);
+    zmsg_t *msg = msg_p ? *msg_p : NULL;
+    if (msg_p)
+        *msg_p = NULL;
+    if (!msg) {
+        msg = zmsg_new();
+        zmsg_addmem(msg, NULL, 0);
+    }
+    if (!t_nudge || zmsg_send(&msg, t_nudge) != 0)
+        zmsg_destroy(&msg);
+}
+
+/* ---- responses -------------------------------------------------------- */
+
+static const char *
+s_reason(int status)
+{
+    switch (status) {
+        case 200: return "OK";
+        case 202: return "Accepted";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 409: return "Conflict";
+        case 413: return "Payload Too Large";
+        case 500: return "Internal Server Error";
+        case 502: return "Bad Gateway";
+        case 503: return "Service Unavailable";
+        default: return "Status";
+    }
+}
+
+/* Writes the whole response in one mg_write. */
+static int
+s_send(struct mg_connection *conn, int status, const char *type,
+       const char *extra_headers, const char *body, size_t len)
+{
+    char head[1536];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+                     "Content-Length: %zu\r\n%s%s\r\n",
+                     status, s_reason(status), type, len, s_security_headers,
+                     extra_headers ? extra_headers : "");
+    if (n < 0 || (size_t) n >= sizeof(head))
+        return 500;
+    char *out = malloc((size_t) n + len);
+    if (!out)
+        return 500;
+    memcpy(out, head, (size_t) n);
+    if (len)
+        memcpy(out + n, body, len);
+    mg_write(conn, out, (size_t) n + len);
+    free(out);
+    return status;
+}
+
+/* Sends a JSON value and releases it. */
+static int
+s_send_json(struct mg_connection *conn, int status, json_t *value)
+{
+    if (!value)
+        return s_send(conn, 500, "application/json", NULL,
+                      "{\"error\":\"internal error\"}", 26);
+    char *text = json_dumps(value, JSON_COMPACT);
+    json_decref(value);
+    if (!text)
+        return s_send(conn, 500, "application/json", NULL,
+                      "{\"error\":\"internal error\"}", 26);
+    int rc = s_send(conn, status, "application/json",
+                    "Cache-Control: no-store\r\n", text, strlen(text));
+    free(text);
+    return rc;
+}
+
+static int
+s_error(struct mg_connection *conn, int status, const char *message)
+{
+    return s_send_json(conn, status, json_pack("{s:s}", "error", message));
+}
+
+/* Reads the body up to GW_MAX_BODY. Returns the length, -1 for too large,
+   -2 for a read failure. *out is malloc'ed and NUL-terminated. */
+static long
+s_read_body(struct mg_connection *conn, char **out)
+{
+    const struct mg_request_info *info = mg_get_request_info(conn);
+    *out = NULL;
+    if (info->content_length > GW_MAX_BODY)
+        return -1;
+    char *body = malloc(GW_MAX_BODY + 1);
+    if (!body)
+        return -2;
+    size_t len = 0;
+    while (len <= GW_MAX_BODY) {
+        int n = mg_read(conn, body + len, GW_MAX_BODY + 1 - len);
+        if (n < 0) {
+            free(body);
+            return -2;
+        }
+        if (n == 0)
+            break;
+        len += (size_t) n;
+    }
+    if (len > GW_MAX_BODY) {
+        free(body);
+        return -1;
+    }
+    body[len] = '\0';
+    *out = body;
+    return (long) len;
+}
+
+/* ---- webhook ---------------------------------------------------------- */
+
+/* True when the Authorization value is the secret, alone or after
+   "Bearer ". Both sides are hashed first so the comparison takes the same
+   time whatever the lengths. */
+static bool
+s_secret_matches(const char *header, const char *secret)
+{
+    if (!header)
+        return false;
+    if (strncasecmp(header, "Bearer ", 7) == 0)
+        header += 7;
+    unsigned char a[crypto_generichash_BYTES];
+    unsigned char b[crypto_generichash_BYTES];
+    crypto_generichash(a, sizeof(a), (const unsigned char *) header,
+                       strlen(header), NULL, 0);
+    crypto_generichash(b, sizeof(b), (const unsigned char *) secret,
+                       strlen(secret), NULL, 0);
+    return sodium_memcmp(a, b, sizeof(a)) == 0;
+}
+
+/* The request id, wherever the admin's template put it (prototype.md). */
+static int
+s_webhook_request_id(json_t *body, int64_t *id)
+{
+    json_t *request = json_object_get(body, "request");
+    json_t *media = json_object_get(body, "media");
+    if ((json_is_object(request) && ps_json_int(request, "request_id", id) == 0)
+        || (json_is_object(request) && ps_json_int(request, "id", id) == 0)
+        || (json_is_object(media) && ps_json_int(media, "request_id", id) == 0)
+        || ps_json_int(body, "request_id", id) == 0)
+        return *id > 0 ? 0 : -1;
+    return -1;
+}
+
+static void
+s_send_command(gw_shared_t *shared, const char *verb, int64_t request_id,
+               const char *reason)
+{
+    ps_command_t *command = ps_command_new(verb, request_id, reason);
+    zmsg_t *msg = command ? ps_command_encode(command) : NULL;
+    ps_command_destroy(&command);
+    if (msg)
+        s_nudge(shared, &msg);
+}
+
+static int
+s_webhook(struct mg_connection *conn, gw_shared_t *shared)
+{
+    pthread_rwlock_rdlock(&shared->config_lock);
+    bool demo = shared->config->demo;
+    char secret[512];
+    snprintf(secret, sizeof(secret), "%s",
+             shared->config->gateway.webhook_secret);
+    pthread_rwlock_unlock(&shared->config_lock);
+
+    if (*secret) {
+        if (!s_secret_matches(mg_get_header(conn, "Authorization"), secret))
+            return s_send_json(conn, 401,
+                               json_pack("{s:s}", "detail", "Unauthorized"));
+    }
+    else if (!demo)
+        return s_send_json(
+            conn, 401,
+            json_pack("{s:s}", "detail",
+                      "Unauthorized: set WEBHOOK_SECRET and the same value in "
+                      "Overseerr's webhook Authorization header"));
+    char *text = NULL;
+    long len = s_read_body(conn, &text);
+    if (len == -1)
+        return s_error(conn, 413, "webhook body over 64 KiB");
+    if (len < 0)
+        return s_error(conn, 400, "cannot read the request body");
+    json_error_t error;
+    json_t *body = json_loadb(text, (size_t) len, 0, &error);
+    free(text);
+    if (!json_is_object(body)) {
+        json_decref(body);
+        char message[300];
+        snprintf(message, sizeof(message),
+                 "Invalid JSON: line %d column %d: %s", error.line,
+                 error.column, error.text);
+        return s_send_json(conn, 400, json_pack("{s:s}", "detail", message));
+    }
+    const char *type = ps_json_str(body, "notification_type");
+    int64_t id = 0;
+    bool has_id = s_webhook_request_id(body, &id) == 0;
+    json_t *answer = NULL;
+    if (!type)
+        answer = json_pack("{s:s,s:s}", "status", "ignored", "reason",
+                           "no notification_type");
+    else if (strcmp(type, "TEST_NOTIFICATION") == 0)
+        answer = json_pack("{s:s,s:s}", "status", "ok", "message",
+                           "test notification received");
+    else if (strcmp(type, "MEDIA_PENDING") == 0
+             || strcmp(type, "MEDIA_APPROVED") == 0
+             || strcmp(type, "MEDIA_DECLINED") == 0) {
+        if (!has_id)
+            answer = json_pack("{s:s,s:s}", "status", "ignored", "reason",
+                               "no request_id");
+        else {
+            /* A hint only: the poller re-reads the request from Overseerr
+               and claims it or reports it decided elsewhere. Our own
+               approvals echo back here and find the request applied. */
+            char state[32] = "";
+            gw_store_t *store = s_store(shared);
+            if (store)
+                gw_store_state(store, id, state, sizeof(state));
+            bool pending = strcmp(type, "MEDIA_PENDING") == 0;
+            bool open = strcmp(state, "in_review") == 0
+                        || strcmp(state, "decided") == 0;
+            if (pending || open) {
+                s_send_command(shared, "hint", id, type);
+                answer = json_pack("{s:s,s:I,s:s}", "status", "accepted",
+                                   "request_id", (json_int_t) id, "message",
+                                   pending ? "queued for moderation"
+                                           : "checking the decision taken "
+                                             "in Overseerr");
+            }
+            else
+                answer = json_pack("{s:s,s:I,s:s}", "status", "skipped",
+                                   "request_id", (json_int_t) id, "reason",
+                                   *state ? "already_processed"
+                                          : "not moderated here");
+        }
+    }
+    else
+        answer = json_pack("{s:s,s:s}", "status", "ignored", "reason",
+                           "notification type is not moderated");
+    json_decref(body);
+    return s_send_json(conn, 200, answer);
+}
+
+/* ---- API -------------------------------------------------------------- */
+
+static bool
+s_query_value(const struct mg_request_info *info, const char *name,
+              char *buf, size_t len)
+{
+    if (!info->query_string)
+        return false;
+    return mg_get_var(info->query_string, strlen(info->query_string), name,
+                      buf, len)
+           >= 0;
+}
+
+static int
+s_health(struct mg_connection *conn, gw_shared_t *shared)
+{
+    gw_store_t *store = s_store(shared);
+    bool db_ok = store && gw_store_probe(store) == 0;
+    bool healthy = false;
+    json_t *doc = gw_health_json(shared->health, ps_time_mono_ms(), db_ok,
+                                 db_ok ? "writable"
+                                       : store ? gw_store_error(store)
+                                               : "cannot open",
+                                 &healthy);
+    return s_send_json(conn, healthy ? 200 : 503, doc);
+}
+
+static int
+s_decisions(struct mg_connection *conn, gw_shared_t *shared,
+            const struct mg_request_info *info)
+{
+    char outcome[16] = "";
+    char text[32];
+    int64_t before = 0;
+    int64_t limit = 50;
+    if (s_query_value(info, "outcome", outcome, sizeof(outcome))
+        && strcmp(outcome, "approve") != 0 && strcmp(outcome, "decline") != 0
+        && strcmp(outcome, "review") != 0)
+        return s_error(conn, 400,
+                       "query `outcome`: expected approve, decline or review");
+    if (s_query_value(info, "limit", text, sizeof(text))
+        && ps_parse_int64(text, 1, 1000, &limit) != 0)
+        return s_error(conn, 400, "query `limit`: expected 1 to 1000");
+    if (s_query_value(info, "before", text, sizeof(text))
+        && ps_parse_int64(text, 1, INT64_MAX, &before) != 0)
+        return s_error(conn, 400, "query `before`: expected a decision id");
+    gw_store_t *store = s_store(shared);
+    return s_send_json(conn, 200,
+                       store ? gw_store_decisions_json(
+                                   store, *outcome ? outcome : NULL, before,
+                                   limit)
+                             : NULL);
+}
+
+static int
+s_staff_decision(struct mg_connection *conn, gw_shared_t *shared,
+                 int64_t request_id, ps_outcome_t outcome)
+{
+    char *text = NULL;
+    long len = s_read_body(conn, &text);
+    if (len == -1)
+        return s_error(conn, 413, "body over 64 KiB");
+    char reason[512] = "";
+    if (len > 0) {
+        json_t *body = json_loadb(text, (size_t) len, 0, NULL);
+        const char *given = body ? ps_json_str(body, "reason") : NULL;
+        bool bad = !json_is_object(body)
+                   || (json_object_get(body, "reason") && !given);
+        if (given)
+            snprintf(reason, sizeof(reason), "%s", given);
+        json_decref(body);
+        if (bad) {
+            free(text);
+            return s_error(conn, 400,
+                           "body: expected a JSON object like "
+                           "{\"reason\": \"text\"}");
+        }
+    }
+    free(text);
+    gw_store_t *store = s_store(shared);
+    if (!store)
+        return s_error(conn, 500, "database unavailable");
+    int taken = gw_store_staff_take(store, request_id);
+    if (taken < 0)
+        return s_error(conn, 500, gw_store_error(store));
+    if (taken == 0)
+        return s_error(conn, 404, "Review not found or already processed");
+
+    pthread_rwlock_rdlock(&shared->config_lock);
+    bool observe_only = shared->config->observe_only;
+    if (!t_overseerr)
+        t_overseerr = ps_overseerr_new(shared->config->overseerr.url,
+                                       shared->config->overseerr.api_key,
+                                       shared->config->overseerr.timeout_ms);
+    pthread_rwlock_unlock(&shared->config_lock);
+
+    int64_t status = -1;
+    char detail[512] = "";
+    gw_apply_rc_t rc = GW_APPLY_DONE;
+    if (!observe_only) {
+        if (t_overseerr)
+            rc = gw_apply(t_overseerr, request_id, outcome, &status, detail,
+                          sizeof(detail));
+        else {
+            rc = GW_APPLY_RETRY;
+            snprintf(detail, sizeof(detail), "out of memory");
+        }
+    }
+    if (gw_store_staff_finish(store, request_id, outcome, "staff", reason, rc,
+                              status, detail, ps_time_now_ms())
+        != 0)
+        return s_error(conn, 500, gw_store_error(store));
+    s_nudge(shared, NULL);
+    if (rc == GW_APPLY_ELSEWHERE)
+        return s_send_json(conn, 409,
+                           json_pack("{s:s,s:I,s:I}", "error",
+                                     "already decided in Overseerr; the "
+                                     "review is closed",
+                                     "request_id", (json_int_t) request_id,
+                                     "overseerr_status", (json_int_t) status));
+    if (rc == GW_APPLY_RETRY) {
+        ps_log_warn("staff decision not applied req=%lld err=\"%s\"",
+                    (long long) request_id, detail);
+        return s_send_json(conn, 502,
+                           json_pack("{s:s,s:s,s:I}", "error",
+                                     "Overseerr did not take the decision; "
+                                     "the review stays open",
+                                     "detail", detail, "request_id",
+                                     (json_int_t) request_id));
+    }
+    ps_log_info("staff decided req=%lld outcome=%s",
+                (long long) request_id, ps_outcome_name(outcome));
+    return s_send_json(conn, 200,
+                       json_pack("{s:b,s:I,s:s,s:s}", "success", 1,
+                                 "request_id", (json_int_t) request_id,
+                                 "outcome", ps_outcome_name(outcome), "state",
+                                 observe_only ? "decided (observe only)"
+                                              : "applied"));
+}
+
+/* Parses "/prefix/{id}/suffix" style paths: the id after `prefix`, and
+   what follows it into rest. Returns 0, or -1. */
+static int
+s_path_id(const char *uri, const char *prefix, int64_t *id, char *rest,
+          size_t rest_len)
+{
+    size_t plen = strlen(prefix);
+    if (strncmp(uri, prefix, plen) != 0)
+        return -1;
+    const char *start = uri + plen;
+    const char *slash = strchr(start, '/');
+    char number[24];
+    size_t n = slash ? (size_t) (slash - start) : strlen(start);
+    if (n == 0 || n >= sizeof(number))
+        return -1;
+    memcpy(number, start, n);
+    number[n] = '\0';
+    if (ps_parse_int64(number, 1, INT64_MAX, id) != 0)
+        return -1;
+    snprintf(rest, rest_len, "%s", slash ? slash : "");
+    return 0;
+}
+
+static int
+s_api(struct mg_connection *conn, gw_shared_t *shared,
+      const struct mg_request_info *info)
+{
+    const char *uri = info->local_uri;
+    bool get = strcmp(info->request_method, "GET") == 0;
+    bool post = strcmp(info->request_method, "POST") == 0;
+    int64_t id = 0;
+    char rest[64];
+    gw_store_t *store = s_store(shared);
+
+    if (strcmp(uri, "/api/v1/health") == 0)
+        return get ? s_health(conn, shared)
+                   : s_error(conn, 405, "use GET /api/v1/health");
+    if (!store)
+        return s_error(conn, 503, "database unavailable");
+    if (strcmp(uri, "/api/v1/stats") == 0)
+        return get ? s_send_json(conn, 200,
+                                 gw_store_stats_json(store, ps_time_now_ms()))
+                   : s_error(conn, 405, "use GET /api/v1/stats");
+    if (strcmp(uri, "/api/v1/decisions") == 0)
+        return get ? s_decisions(conn, shared, info)
+                   : s_error(conn, 405, "use GET /api/v1/decisions");
+    if (strcmp(uri, "/api/v1/reviews") == 0)
+        return get ? s_send_json(conn, 200, gw_store_reviews_json(store))
+                   : s_error(conn, 405, "use GET /api/v1/reviews");
+    if (strcmp(uri, "/api/v1/scan") == 0) {
+        if (!post)
+            return s_error(conn, 405,
+                           "use POST /api/v1/scan: a GET never changes "
+                           "anything");
+        s_send_command(shared, "scan", 0, "requested over the API");
+        return s_send_json(conn, 202,
+                           json_pack("{s:s,s:s}", "status", "scan requested",
+                                     "progress", "/api/v1/health"));
+    }
+    if (s_path_id(uri, "/api/v1/reviews/", &id, rest, sizeof(rest)) == 0) {
+        bool approve = strcmp(rest, "/approve") == 0;
+        if (!approve && strcmp(rest, "/decline") != 0)
+            return s_error(conn, 404, "no such route");
+        if (!post)
+            return s_error(conn, 405, "use POST for review decisions");
+        return s_staff_decision(conn, shared, id,
+                                approve ? PS_OUTCOME_APPROVE
+                                        : PS_OUTCOME_DECLINE);
+    }
+    if (s_path_id(uri, "/api/v1/requests/", &id, rest, sizeof(rest)) == 0) {
+        if (strcmp(rest, "/rejudge") == 0) {
+            if (!post)
+                return s_error(conn, 405, "use POST to re-judge");
+            int rc = gw_store_rejudge(store, id, ps_time_now_ms());
+            if (rc < 0)
+                return s_error(conn, 500, gw_store_error(store));
+            if (rc == 0)
+                return s_error(conn, 409,
+                               "request unknown, applied or being judged");
+            s_send_command(shared, "rejudge", id, "staff asked");
+            return s_send_json(conn, 202,
+                               json_pack("{s:s,s:I}", "status",
+                                         "re-judge requested", "request_id",
+                                         (json_int_t) id));
+        }
+        if (*rest)
+            return s_error(conn, 404, "no such route");
+        if (!get)
+            return s_error(conn, 405, "use GET");
+        bool found = false;
+        json_t *doc = gw_store_request_json(store, id, &found);
+        if (!found && !doc)
+            return s_error(conn, 404, "request not known to PlexStaffAI");
+        return s_send_json(conn, 200, doc);
+    }
+    return s_error(conn, 404, "no such route");
+}
+
+/* ---- static files ----------------------------------------------------- */
+
+static const char *
+s_content_type(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot)
+        return "application/octet-stream";
+    if (strcmp(dot, ".html") == 0)
+        return "text/html; charset=utf-8";
+    if (strcmp(dot, ".js") == 0)
+        return "text/javascript; charset=utf-8";
+    if (strcmp(dot, ".css") == 0)
+        return "text/css; charset=utf-8";
+    if (strcmp(dot, ".json") == 0)
+        return "application/json";
+    if (strcmp(dot, ".svg") == 0)
+        return "image/svg+xml";
+    if (strcmp(dot, ".png") == 0)
+        return "image/png";
+    if (strcmp(dot, ".ico") == 0)
+        return "image/x-icon";
+    return "application/octet-stream";
+}
+
+static int
+s_file(struct mg_connection *conn, gw_shared_t *shared, const char *uri)
+{
+    if (strcmp(uri, "/") == 0)
+        uri = "/index.html";
+    /* Only plain names below web_root: no "..", no hidden files. */
+    if (strstr(uri, "..") || strstr(uri, "/.") || strchr(uri, '\\'))
+        return s_error(conn, 404, "not found");
+    char path[2048];
+    int n = snprintf(path, sizeof(path), "%s%s", shared->web_root, uri);
+    if (n < 0 || (size_t) n >= sizeof(path))
+        return s_error(conn, 404, "not found");
+    struct stat info;
+    if (stat(path, &info) != 0 || !S_ISREG(info.st_mode)
+        || info.st_size > GW_MAX_FILE)
+        return s_error(conn, 404, "not found");
+    FILE *file = fopen(path, "rb");
+    char *data = file ? malloc((size_t) info.st_size + 1) : NULL;
+    size_t len = data ? fread(data, 1, (size_t) info.st_size, file) : 0;
+    if (file)
+        fclose(file);
+    if (!data || len != (size_t) info.st_size) {
+        free(data);
+        return s_error(conn, 500, "cannot read file");
+    }
+    int rc = s_send(conn, 200, s_content_type(path),
+                    "Cache-Control: no-cache\r\n", data, len);
+    free(data);
+    return rc;
+}
+
+int
+gw_http_handle(struct mg_connection *conn, void *cbdata)
+{
+    gw_shared_t *shared = cbdata;
+    const struct mg_request_info *info = mg_get_request_info(conn);
+    const char *uri = info->local_uri;
+    if (strcmp(uri, "/webhook/overseerr") == 0) {
+        if (strcmp(info->request_method, "POST") != 0)
+            return s_error(conn, 405, "use POST /webhook/overseerr");
+        return s_webhook(conn, shared);
+    }
+    if (strncmp(uri, "/api/", 5) == 0)
+        return s_api(conn, shared, info);
+    if (strcmp(info->request_method, "GET") != 0
+        && strcmp(info->request_method, "HEAD") != 0)
+        return s_error(conn, 405, "only GET serves dashboard files");
+    return s_file(conn, shared, uri);
+}

@@ -1,0 +1,37 @@
+/*  gw_shared - the state the gateway's threads share, and who guards it.
+
+    Three kinds of threads run in the gateway: the bus loop (main thread:
+    collect, authority, events PUB, commands PUSH), the applier thread
+    (applies decisions in Overseerr, probes it), and civetweb's workers
+    (HTTP). They share only what is in gw_shared_t; each thread has its own
+    SQLite connection and its own sockets (DESIGN.md "Things that bite").
+    HTTP workers reach the bus loop through an inproc PUSH: a frame there
+    is either a command to forward to the poller or an empty nudge saying
+    "events were written, publish them".                                  */
+#ifndef GW_SHARED_H_INCLUDED
+#define GW_SHARED_H_INCLUDED
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "gw_health.h"
+#include "ps_config.h"
+
+typedef struct {
+    pthread_rwlock_t config_lock; /* guards config (swapped on reload) */
+    ps_config_t *config;          /* current configuration */
+    char db_path[1024];           /* moderation.db, fixed at start */
+    char web_root[1024];          /* dashboard files, fixed at start */
+    char nudge_endpoint[64];      /* inproc endpoint of the bus loop */
+    gw_health_t *health;          /* own lock */
+    pthread_mutex_t apply_lock;   /* guards apply_wanted and stopping */
+    pthread_cond_t apply_cond;    /* wakes the applier */
+    bool apply_wanted;            /* a decision may be due */
+    bool stopping;                /* threads must finish */
+} gw_shared_t;
+
+/* Wakes the applier thread (a decision was recorded or retried). */
+void
+gw_shared_wake_applier(gw_shared_t *shared);
+
+#endif
