@@ -56,7 +56,6 @@ ps_signals_take_reload(void);
 bool
 ps_signals_stopping(void);
 
-#endif
 
 /*  ps_req - a REQ client that survives a dead server ("lazy pirate").
     A REQ socket whose request got no reply is stuck forever, so on a
@@ -78,3 +77,5 @@ ps_req_destroy(ps_req_t **self_p);
    timeout, interruption or send failure. */
 zmsg_t *
 ps_req_call(ps_req_t *self, zmsg_t **request_p, int timeout_ms);
+
+#endif

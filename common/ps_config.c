@@ -247,6 +247,11 @@ typedef struct {
     ps_config_issues_t *errors; /* where problems go */
     ps_config_issues_t *warnings;
     int error_count; /* problems found, even when errors is NULL */
+    /* Where each schema key got its value, so the cross-key checks can
+       point at the file position too (0: default or environment). */
+    int line[S_KEY_COUNT];
+    int column[S_KEY_COUNT];
+    bool from_env[S_KEY_COUNT];
 } s_ctx_t;
 
 static s_node_t *
@@ -297,9 +302,11 @@ s_parse_node(s_ctx_t *ctx, yaml_parser_t *parser, yaml_event_t *first)
                     s_issue_add(ctx->errors, ctx->file,
                                 (int) parser->problem_mark.line + 1,
                                 (int) parser->problem_mark.column + 1,
-                                "(yaml)", "%s",
+                                "(yaml)", "%s%s%s",
                                 parser->problem ? parser->problem
-                                                : "invalid YAML");
+                                                : "invalid YAML",
+                                parser->context ? " " : "",
+                                parser->context ? parser->context : "");
                     s_node_free(node);
                     return NULL;
                 }
@@ -610,6 +617,8 @@ s_walk_value(s_ctx_t *ctx, ps_config_t *config, const char *path,
                     s_kind_name(value->kind));
         return;
     }
+    ctx->line[key - s_keys] = value->line;
+    ctx->column[key - s_keys] = value->column;
     if (key->type == T_STRLIST && value->kind == N_SEQ) {
         ps_strlist_t *list = (ps_strlist_t *) ((char *) config + key->offset);
         s_strlist_clear(list);
@@ -755,6 +764,9 @@ s_apply_env(s_ctx_t *ctx, ps_config_t *config)
         }
         int errors_before = ctx->error_count;
         s_assign_scalar(ctx, config, key, value, 0, 0);
+        ctx->line[key - s_keys] = 0;
+        ctx->column[key - s_keys] = 0;
+        ctx->from_env[key - s_keys] = true;
         /* Name the variable, not the key, so the user knows what to fix. */
         if (ctx->error_count > errors_before && ctx->errors) {
             ps_config_issue_t *issue = &ctx->errors->items[ctx->errors->count
@@ -766,22 +778,45 @@ s_apply_env(s_ctx_t *ctx, ps_config_t *config)
     ctx->file = file;
 }
 
+/* Where the value of `path` came from: the file position, or the
+   environment (no position). Defaults report the file without one. */
+static void
+s_where(const s_ctx_t *ctx, const char *path, const char **file, int *line,
+        int *column)
+{
+    const s_key_t *key = s_key_find(path);
+    size_t i = key ? (size_t) (key - s_keys) : 0;
+    *file = key && ctx->from_env[i] ? "environment" : ctx->file;
+    *line = key ? ctx->line[i] : 0;
+    *column = key ? ctx->column[i] : 0;
+}
+
 static void
 s_check(s_ctx_t *ctx, ps_config_t *c)
 {
+    const char *file;
+    int line;
+    int column;
     if (c->confidence.auto_reject >= c->confidence.auto_approve) {
         ctx->error_count++;
-        s_issue_add(ctx->errors, ctx->file, 0, 0, "confidence",
+        s_where(ctx, "confidence.auto_reject", &file, &line, &column);
+        if (line == 0 && file == ctx->file)
+            s_where(ctx, "confidence.auto_approve", &file, &line, &column);
+        s_issue_add(ctx->errors, file, line, column, "confidence",
                     "auto_reject (%g) must be below auto_approve (%g)",
                     c->confidence.auto_reject, c->confidence.auto_approve);
     }
     ps_log_level_t level;
     if (ps_log_level_parse(c->log_level, &level) != 0) {
         ctx->error_count++;
-        s_issue_add(ctx->errors, ctx->file, 0, 0, "log_level",
+        s_where(ctx, "log_level", &file, &line, &column);
+        s_issue_add(ctx->errors, file, line, column, "log_level",
                     "expected error, warn, info or debug, got \"%s\"",
                     c->log_level);
     }
+    static const char *endpoint_keys[] = {
+        "bus.collect",  "bus.events",   "bus.authority", "bus.commands",
+        "bus.requests", "bus.enriched", "bus.undecided", "bus.models"};
     const char *endpoints[] = {c->bus.collect,  c->bus.events,
                                c->bus.authority, c->bus.commands,
                                c->bus.requests, c->bus.enriched,
@@ -791,7 +826,8 @@ s_check(s_ctx_t *ctx, ps_config_t *c)
             && strncmp(endpoints[i], "ipc://", 6) != 0
             && strncmp(endpoints[i], "inproc://", 9) != 0) {
             ctx->error_count++;
-            s_issue_add(ctx->errors, ctx->file, 0, 0, "bus",
+            s_where(ctx, endpoint_keys[i], &file, &line, &column);
+            s_issue_add(ctx->errors, file, line, column, endpoint_keys[i],
                         "endpoint \"%s\" must start with tcp://, ipc:// or "
                         "inproc://",
                         endpoints[i]);
@@ -800,7 +836,8 @@ s_check(s_ctx_t *ctx, ps_config_t *c)
     if (*c->overseerr.url && strncmp(c->overseerr.url, "http://", 7) != 0
         && strncmp(c->overseerr.url, "https://", 8) != 0) {
         ctx->error_count++;
-        s_issue_add(ctx->errors, ctx->file, 0, 0, "overseerr.url",
+        s_where(ctx, "overseerr.url", &file, &line, &column);
+        s_issue_add(ctx->errors, file, line, column, "overseerr.url",
                     "expected an http:// or https:// URL, got \"%s\"",
                     c->overseerr.url);
     }
@@ -854,7 +891,9 @@ ps_config_t *
 ps_config_load(const char *path, ps_config_issues_t *errors,
                ps_config_issues_t *warnings)
 {
-    s_ctx_t ctx = {path ? path : "(defaults)", errors, warnings, 0};
+    s_ctx_t ctx = {.file = path ? path : "(defaults)",
+                   .errors = errors,
+                   .warnings = warnings};
     ps_config_t *config = calloc(1, sizeof(*config));
     if (!config || s_set_defaults(config) != 0) {
         ps_config_destroy(&config);

@@ -2,6 +2,7 @@
 #include "ps_http.h"
 
 #include <ctype.h>
+#include <czmq.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -88,6 +89,21 @@ s_on_header(char *data, size_t size, size_t count, void *userdata)
     if (s_buf_append(buf, line, n) == 0)
         s_buf_append(buf, "\n", 1);
     return len;
+}
+
+/* libcurl calls this about once a second even while waiting, so a
+   SIGINT/SIGTERM (czmq sets zsys_interrupted) ends a slow call promptly
+   instead of after the whole total timeout. */
+static int
+s_on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+              curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void) userdata;
+    (void) dltotal;
+    (void) dlnow;
+    (void) ultotal;
+    (void) ulnow;
+    return zsys_interrupted ? 1 : 0;
 }
 
 ps_http_t *
@@ -199,6 +215,8 @@ ps_http_request(ps_http_t *self, const char *method, const char *url,
     S_SETOPT(CURLOPT_HEADERDATA, &header_buf);
     S_SETOPT(CURLOPT_ERRORBUFFER, self->error);
     S_SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+    S_SETOPT(CURLOPT_XFERINFOFUNCTION, s_on_progress);
+    S_SETOPT(CURLOPT_NOPROGRESS, 0L);
     if (body) {
         S_SETOPT(CURLOPT_POSTFIELDS, body);
         S_SETOPT(CURLOPT_POSTFIELDSIZE, (long) body_len);
@@ -214,6 +232,10 @@ ps_http_request(ps_http_t *self, const char *method, const char *url,
             rc = PS_HTTP_TOO_LARGE;
             snprintf(self->error, sizeof(self->error),
                      "response body over %zu bytes", self->max_body);
+        }
+        else if (code == CURLE_ABORTED_BY_CALLBACK) {
+            snprintf(self->error, sizeof(self->error),
+                     "interrupted by a stop signal");
         }
         else if (code == CURLE_OPERATION_TIMEDOUT) {
             rc = PS_HTTP_TIMEOUT;

@@ -57,6 +57,22 @@ s_error_text(const json_t *body)
     return text ? text : ps_json_str(body, "error");
 }
 
+/* Masks the API key wherever it shows up in the error text (a server may
+   echo the key it refused), as the header promises. */
+static void
+s_scrub(ps_overseerr_t *self)
+{
+    const char *key = self->key_header + strlen("X-Api-Key: ");
+    size_t len = strlen(key);
+    if (len < 4)
+        return;
+    char *at;
+    while ((at = strstr(self->error, key)) != NULL) {
+        memmove(at + 3, at + len, strlen(at + len) + 1);
+        memcpy(at, "***", 3);
+    }
+}
+
 static ps_overseerr_rc_t
 s_call(ps_overseerr_t *self, const char *method, const char *path,
        json_t **out)
@@ -77,6 +93,7 @@ s_call(ps_overseerr_t *self, const char *method, const char *path,
     if (rc != PS_HTTP_OK) {
         snprintf(self->error, sizeof(self->error), "%s %s: %s", method, path,
                  ps_http_error(self->http));
+        s_scrub(self);
         return rc == PS_HTTP_TOO_LARGE ? PS_OVERSEERR_BAD_RESPONSE
                                        : PS_OVERSEERR_TRANSIENT;
     }
@@ -91,6 +108,7 @@ s_call(ps_overseerr_t *self, const char *method, const char *path,
                      "%s %s: HTTP %ld with a body that is not JSON "
                      "(line %d: %s)",
                      method, path, status, json_error.line, json_error.text);
+            s_scrub(self);
             return PS_OVERSEERR_BAD_RESPONSE;
         }
         *out = body;
@@ -99,6 +117,7 @@ s_call(ps_overseerr_t *self, const char *method, const char *path,
     const char *text = body ? s_error_text(body) : NULL;
     snprintf(self->error, sizeof(self->error), "%s %s: HTTP %ld%s%.200s",
              method, path, status, text ? " " : "", text ? text : "");
+    s_scrub(self);
     json_decref(body);
     if (status == 404)
         return PS_OVERSEERR_NOT_FOUND;

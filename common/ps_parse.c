@@ -1,6 +1,7 @@
 /*  ps_parse - see ps_parse.h.                                             */
 #include "ps_parse.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,7 +10,8 @@
 int
 ps_parse_int64(const char *text, int64_t min, int64_t max, int64_t *out)
 {
-    if (!text || !*text)
+    /* strtoll would skip leading blanks: " 12" is not a whole number. */
+    if (!text || !*text || isspace((unsigned char) *text))
         return -1;
     char *end = NULL;
     errno = 0;
@@ -23,7 +25,7 @@ ps_parse_int64(const char *text, int64_t min, int64_t max, int64_t *out)
 int
 ps_parse_double(const char *text, double min, double max, double *out)
 {
-    if (!text || !*text)
+    if (!text || !*text || isspace((unsigned char) *text))
         return -1;
     char *end = NULL;
     errno = 0;

@@ -34,12 +34,31 @@ s_days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t) doe - 719468;
 }
 
+/* True when text matches pattern, where '9' stands for any digit; so
+   sscanf's %d cannot accept signs or spaces inside a timestamp. */
+static int
+s_shaped(const char *text, const char *pattern)
+{
+    for (; *pattern; pattern++, text++) {
+        if (*pattern == '9' ? (*text < '0' || *text > '9')
+                            : *text != *pattern)
+            return 0;
+    }
+    return 1;
+}
+
 int
 ps_time_parse_iso(const char *text, int64_t *ms)
 {
+    static const int month_days[] = {31, 29, 31, 30, 31, 30,
+                                     31, 31, 30, 31, 30, 31};
     int year, month, day, hour = 0, minute = 0, second = 0, milli = 0;
     int used = 0;
-    if (!text || sscanf(text, "%4d-%2d-%2d%n", &year, &month, &day, &used) != 3
+    if (!text || !s_shaped(text, "9999-99-99")
+        || ((text[10] == 'T' || text[10] == ' ')
+            && !s_shaped(text + 11, "99:99:99")))
+        return -1;
+    if (sscanf(text, "%4d-%2d-%2d%n", &year, &month, &day, &used) != 3
         || used != 10)
         return -1;
     const char *rest = text + used;
@@ -64,8 +83,12 @@ ps_time_parse_iso(const char *text, int64_t *ms)
         if (*rest == 'Z')
             rest++;
     }
-    if (*rest != '\0' || month < 1 || month > 12 || day < 1 || day > 31
-        || hour > 23 || minute > 59 || second > 60)
+    if (*rest != '\0' || month < 1 || month > 12 || day < 1
+        || day > month_days[month - 1] || hour > 23 || minute > 59
+        || second > 60)
+        return -1;
+    if (month == 2 && day == 29
+        && (year % 4 != 0 || (year % 100 == 0 && year % 400 != 0)))
         return -1;
     int64_t days = s_days_from_civil(year, (unsigned) month, (unsigned) day);
     *ms = ((days * 24 + hour) * 60 + minute) * 60000 + second * 1000 + milli;
@@ -75,12 +98,16 @@ ps_time_parse_iso(const char *text, int64_t *ms)
 int
 ps_time_format_iso(int64_t ms, char *buf, size_t len)
 {
-    time_t seconds = (time_t) (ms / 1000);
+    /* Floor division: -1 ms is 23:59:59.999 of the day before. */
+    int64_t milli = ms % 1000;
+    if (milli < 0)
+        milli += 1000;
+    time_t seconds = (time_t) ((ms - milli) / 1000);
     struct tm utc;
     if (!gmtime_r(&seconds, &utc))
         return -1;
     int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
                      utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                     utc.tm_hour, utc.tm_min, utc.tm_sec, (int) (ms % 1000));
+                     utc.tm_hour, utc.tm_min, utc.tm_sec, (int) milli);
     return (n < 0 || (size_t) n >= len) ? -1 : 0;
 }

@@ -491,8 +491,8 @@ gateway_run(gateway_t *self)
             s_on_authority(self);
         else if (which == self->nudge)
             s_on_nudge(self);
-        else if (zpoller_terminated(self->poller))
-            break;
+        /* A NULL from a poll that SIGHUP interrupted reads as "terminated"
+           in czmq; only zsys_interrupted (SIGINT/SIGTERM) stops us. */
         s_publish_events(self);
     }
     ps_log_info("gateway stopping");
