@@ -151,21 +151,36 @@ s_exec(gw_store_t *self, const char *sql)
     return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : s_fail(self, sql);
 }
 
+/* Resets every cached statement. A SELECT left on a row keeps a read
+   transaction (a WAL snapshot) open after COMMIT, and the next BEGIN
+   IMMEDIATE on this connection then fails at once with "database is
+   locked" once another connection has written: the busy handler is not
+   used for a stale snapshot. */
+static void
+s_reset_all(gw_store_t *self)
+{
+    for (size_t i = 0; i < GW_STORE_STMTS && self->stmts[i]; i++)
+        sqlite3_reset(self->stmts[i]);
+}
+
 static int
 s_begin(gw_store_t *self)
 {
+    s_reset_all(self);
     return s_exec(self, "BEGIN IMMEDIATE");
 }
 
 static int
 s_commit(gw_store_t *self)
 {
+    s_reset_all(self);
     return s_exec(self, "COMMIT");
 }
 
 static void
 s_rollback(gw_store_t *self)
 {
+    s_reset_all(self);
     if (!sqlite3_get_autocommit(self->db))
         sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
 }
