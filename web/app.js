@@ -109,7 +109,7 @@ function renderDecisions(decisions) {
       el("td", `#${d.request_id}`),
       el("td", d.title || ""),
       el("td", d.user_name || ""),
-      el("td", d.outcome, "outcome " + d.outcome),
+      el("td", d.outcome, "outcome-" + d.outcome),
       el("td", d.source + (d.rule ? ` (${d.rule})` : "")),
       el("td", d.explanation || ""),
       el("td", when(d.decided_at)),

@@ -294,8 +294,7 @@ s_webhook(struct mg_connection *conn, gw_shared_t *shared)
             if (store)
                 gw_store_state(store, id, state, sizeof(state));
             bool pending = strcmp(type, "MEDIA_PENDING") == 0;
-            bool open = strcmp(state, "in_review") == 0
-                        || strcmp(state, "decided") == 0;
+            bool open = strcmp(state, "in_review") == 0;
             if (pending || open) {
                 s_send_command(shared, "hint", id, type);
                 answer = json_pack("{s:s,s:I,s:s}", "status", "accepted",

@@ -517,8 +517,8 @@ gw_store_open_not_seen(gw_store_t *self, const int64_t *seen, size_t count,
                        int64_t **out, size_t *out_count)
 {
     static const char sql[] =
-        "SELECT request_id FROM requests WHERE state IN ('in_review',"
-        " 'decided') ORDER BY request_id";
+        "SELECT request_id FROM requests WHERE state = 'in_review'"
+        " ORDER BY request_id";
     *out = NULL;
     *out_count = 0;
     int64_t *sorted = malloc((count + 1) * sizeof(*sorted));
@@ -580,17 +580,26 @@ s_status_reason(int64_t status)
     }
 }
 
-/* Moves a row to decided_elsewhere when its state is one of `from` (a SQL
-   list literal chosen by the caller) and appends the event. */
+/* Moves a row to decided_elsewhere and appends the event. Who may close
+   which state matters: the poller's reports (`from_poller`) close reviews
+   and requests still in the pipeline, never a `decided` row, because that
+   row belongs to the applier until it is applied: our own approval echoes
+   back as "not pending any more" and must not be taken for someone
+   else's. The applier and staff paths close their own rows. Returns 1
+   when a row changed, 0 when not, -1 on error. */
 static int
 s_close_elsewhere(gw_store_t *self, int64_t request_id, int64_t status,
-                  const char *detail, int64_t now)
+                  const char *detail, bool from_poller, int64_t now)
 {
-    static const char sql[] =
+    static const char poller_sql[] =
         "UPDATE requests SET state = 'decided_elsewhere', last_error = ?2,"
         " updated_at = ?3 WHERE request_id = ?1 AND state IN ('in_review',"
-        " 'decided', 'in_flight', 'released', 'applying')";
-    sqlite3_stmt *stmt = s_stmt(self, sql);
+        " 'in_flight', 'released')";
+    static const char owner_sql[] =
+        "UPDATE requests SET state = 'decided_elsewhere', last_error = ?2,"
+        " updated_at = ?3 WHERE request_id = ?1 AND state IN ('decided',"
+        " 'applying')";
+    sqlite3_stmt *stmt = s_stmt(self, from_poller ? poller_sql : owner_sql);
     if (!stmt)
         return -1;
     sqlite3_bind_int64(stmt, 1, request_id);
@@ -615,7 +624,7 @@ gw_store_mark_elsewhere(gw_store_t *self, int64_t request_id, int64_t status,
     if (s_begin(self) != 0)
         return -1;
     int rc = s_close_elsewhere(self, request_id, status,
-                               s_status_reason(status), now);
+                               s_status_reason(status), true, now);
     if (rc < 0 || s_commit(self) != 0) {
         s_rollback(self);
         return -1;
@@ -679,7 +688,8 @@ gw_store_apply_result(gw_store_t *self, int64_t request_id, gw_apply_rc_t rc,
             goto out;
     }
     else if (rc == GW_APPLY_ELSEWHERE) {
-        if (s_close_elsewhere(self, request_id, status, detail, now) < 0)
+        if (s_close_elsewhere(self, request_id, status, detail, false, now)
+            < 0)
             goto out;
     }
     else {
@@ -796,7 +806,8 @@ gw_store_staff_finish(gw_store_t *self, int64_t request_id,
             goto out;
     }
     else if (rc == GW_APPLY_ELSEWHERE) {
-        if (s_close_elsewhere(self, request_id, status, detail, now) < 0)
+        if (s_close_elsewhere(self, request_id, status, detail, false, now)
+            < 0)
             goto out;
     }
     else {

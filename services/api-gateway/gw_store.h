@@ -63,14 +63,17 @@ int
 gw_store_release(gw_store_t *self, int64_t request_id, const char *reason,
                  int64_t now);
 
-/* Lists the ids we hold open (in review, or decided and not yet applied)
-   that are not in `seen`. *out is malloc'ed (caller frees). */
+/* Lists the ids in review that are not in `seen` (a complete scan's
+   pending ids). Decided rows are not listed: the applier re-reads each one
+   before acting. *out is malloc'ed (caller frees). */
 int
 gw_store_open_not_seen(gw_store_t *self, const int64_t *seen, size_t count,
                        int64_t **out, size_t *out_count);
 
-/* Closes a request decided directly in Overseerr (status 2 approved, 3
-   declined, 0 deleted). Applied or already closed rows are left alone.
+/* Closes a request the poller found decided directly in Overseerr (status
+   2 approved, 3 declined, 0 deleted): a review, or a request still in the
+   pipeline. Decided rows (the applier's), applied and closed rows are left
+   alone.
    Returns 1 when something changed, 0 when not, -1 on error. */
 int
 gw_store_mark_elsewhere(gw_store_t *self, int64_t request_id, int64_t status,

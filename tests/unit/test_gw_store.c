@@ -289,6 +289,38 @@ test_gw_store_elsewhere_and_open_not_seen(void **state)
 }
 
 static void
+test_gw_store_own_echo_is_not_elsewhere(void **state)
+{
+    fixture_t *f = *state;
+    /* Decided, about to be applied: Overseerr already shows it approved
+       (our own call) and the poller reports it "not pending". */
+    s_claim(f->store, 21, 1000, 1);
+    ps_work_t *w = s_decision(21, PS_OUTCOME_APPROVE);
+    assert_int_equal(gw_store_record_decision(f->store, w, 2000),
+                     GW_RECORD_OK);
+    ps_work_destroy(&w);
+    assert_int_equal(gw_store_mark_elsewhere(f->store, 21, 2, 2100), 0);
+    int64_t *open = NULL;
+    size_t count = 9;
+    assert_int_equal(gw_store_open_not_seen(f->store, NULL, 0, &open, &count),
+                     0);
+    assert_int_equal(count, 0);
+    free(open);
+    assert_int_equal(gw_store_apply_result(f->store, 21, GW_APPLY_DONE, 2,
+                                           NULL, 2200, 0),
+                     0);
+    s_assert_state(f->store, 21, "applied");
+    /* A request still in the pipeline is closed by the same report. */
+    s_claim(f->store, 22, 1000, 1);
+    assert_int_equal(gw_store_mark_elsewhere(f->store, 22, 3, 2300), 1);
+    s_assert_state(f->store, 22, "decided_elsewhere");
+    w = s_decision(22, PS_OUTCOME_APPROVE);
+    assert_int_equal(gw_store_record_decision(f->store, w, 2400),
+                     GW_RECORD_DUPLICATE);
+    ps_work_destroy(&w);
+}
+
+static void
 test_gw_store_release_and_rejudge(void **state)
 {
     fixture_t *f = *state;
@@ -347,6 +379,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_gw_store_elsewhere_and_open_not_seen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_store_own_echo_is_not_elsewhere,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_store_release_and_rejudge,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_store_survives_reopen, setup,
