@@ -47,8 +47,7 @@ ps_bus_socket(const ps_config_t *config, int type, const char *endpoint,
         rc = zsock_bind(socket, "%s", where);
         /* zsock_bind returns the port for tcp binds, 0 otherwise. */
         rc = rc >= 0 ? 0 : -1;
-    }
-    else
+    } else
         rc = zsock_connect(socket, "%s", endpoint);
     if (rc != 0) {
         snprintf(err, errlen, "cannot %s %s socket at %s: %s",
@@ -72,7 +71,7 @@ ps_bus_send(zsock_t *socket, zmsg_t **msg_p)
 static void
 s_on_sighup(int signum)
 {
-    (void) signum;
+    (void)signum;
     s_reload_requested = 1;
 }
 

@@ -16,45 +16,40 @@
 #include "ps_config.h"
 
 typedef struct {
-    int sndhwm;     /* outgoing queue limit, messages (0 = unlimited) */
-    int rcvhwm;     /* incoming queue limit, messages */
-    int sndtimeo;   /* ms a send may block, -1 = forever */
-    int rcvtimeo;   /* ms a receive may block, -1 = forever */
-    int linger;     /* ms unsent messages survive a close */
+    int sndhwm;   /* outgoing queue limit, messages (0 = unlimited) */
+    int rcvhwm;   /* incoming queue limit, messages */
+    int sndtimeo; /* ms a send may block, -1 = forever */
+    int rcvtimeo; /* ms a receive may block, -1 = forever */
+    int linger;   /* ms unsent messages survive a close */
 } ps_bus_options_t;
 
 /* Sensible defaults: HWM 10000 both ways, send timeout 1000 ms, receive
    forever, linger 1000 ms. */
-ps_bus_options_t
-ps_bus_defaults(void);
+ps_bus_options_t ps_bus_defaults(void);
 
 /* Creates a socket of `type` (ZMQ_PUSH, ZMQ_PULL, ...), sets the options
    and binds (bind=true) or connects to `endpoint`. A SUB socket is
    subscribed to everything. Returns the socket, or NULL with the reason
    in err. The caller owns the socket (zsock_destroy). */
-zsock_t *
-ps_bus_socket(const ps_config_t *config, int type, const char *endpoint,
-              bool bind, const ps_bus_options_t *options, char *err,
-              size_t errlen);
+zsock_t *ps_bus_socket(const ps_config_t *config, int type,
+                       const char *endpoint, bool bind,
+                       const ps_bus_options_t *options, char *err,
+                       size_t errlen);
 
 /* Sends a message; on success *msg_p is NULL. On failure (timeout, no
    peer) the message is destroyed, *msg_p is NULL and -1 is returned: the
    work is at-least-once, the next scan brings it back. */
-int
-ps_bus_send(zsock_t *socket, zmsg_t **msg_p);
+int ps_bus_send(zsock_t *socket, zmsg_t **msg_p);
 
 /* Installs czmq's SIGINT/SIGTERM handling and a SIGHUP handler that only
    sets a flag. Call once from main before creating sockets. */
-void
-ps_signals_init(void);
+void ps_signals_init(void);
 
 /* True once after each SIGHUP (reads and clears the flag). */
-bool
-ps_signals_take_reload(void);
+bool ps_signals_take_reload(void);
 
 /* True once SIGINT or SIGTERM arrived. */
-bool
-ps_signals_stopping(void);
+bool ps_signals_stopping(void);
 
 
 /*  ps_req - a REQ client that survives a dead server ("lazy pirate").
@@ -64,18 +59,15 @@ ps_signals_stopping(void);
 typedef struct ps_req ps_req_t;
 
 /* Creates a client connected to `endpoint`. Returns NULL with err set. */
-ps_req_t *
-ps_req_new(const ps_config_t *config, const char *endpoint, char *err,
-           size_t errlen);
+ps_req_t *ps_req_new(const ps_config_t *config, const char *endpoint, char *err,
+                     size_t errlen);
 
 /* Frees the client; accepts NULL, sets *self_p to NULL. */
-void
-ps_req_destroy(ps_req_t **self_p);
+void ps_req_destroy(ps_req_t **self_p);
 
 /* Sends *request_p (taken: *request_p becomes NULL) and waits up to
    timeout_ms for the reply. Returns the reply (caller owns), or NULL on
    timeout, interruption or send failure. */
-zmsg_t *
-ps_req_call(ps_req_t *self, zmsg_t **request_p, int timeout_ms);
+zmsg_t *ps_req_call(ps_req_t *self, zmsg_t **request_p, int timeout_ms);
 
 #endif

@@ -40,7 +40,9 @@ typedef struct {
 } s_key_t;
 
 #define K(path, type, field, min, max)                                         \
-    {path, type, offsetof(ps_config_t, field), min, max}
+    {                                                                          \
+        path, type, offsetof(ps_config_t, field), min, max                     \
+    }
 
 static const s_key_t s_keys[] = {
     K("demo", T_BOOL, demo, 0, 0),
@@ -73,8 +75,7 @@ static const s_key_t s_keys[] = {
     K("rules.restricted_users", T_STRLIST, rules.restricted_users, 0, 0),
     K("rules.user_quotas.default", T_INT, rules.quota_default, 0, 100000),
     K("rules.user_quotas.trusted", T_INT, rules.quota_trusted, 0, 100000),
-    K("rules.user_quotas.restricted", T_INT, rules.quota_restricted, 0,
-      100000),
+    K("rules.user_quotas.restricted", T_INT, rules.quota_restricted, 0, 100000),
     K("rules.max_seasons", T_INT, rules.max_seasons, 0, 1000),
     K("rules.upcoming_review", T_BOOL, rules.upcoming_review, 0, 0),
     K("ml.enabled", T_BOOL, ml.enabled, 0, 0),
@@ -86,8 +87,8 @@ static const s_key_t s_keys[] = {
     K("integrations.sonarr.url", T_STRING, inert.sonarr_url, 0, 0),
     K("integrations.sonarr.api_key", T_SECRET, inert.sonarr_api_key, 0, 0),
     K("notifications.discord.enabled", T_BOOL, inert.discord_enabled, 0, 0),
-    K("notifications.discord.webhook_url", T_SECRET, inert.discord_webhook,
-      0, 0),
+    K("notifications.discord.webhook_url", T_SECRET, inert.discord_webhook, 0,
+      0),
     K("notifications.email.enabled", T_BOOL, inert.email_enabled, 0, 0),
     K("notifications.email.to", T_STRING, inert.email_to, 0, 0),
     K("gateway.listen", T_STRING, gateway.listen, 0, 0),
@@ -185,9 +186,8 @@ s_node_append(s_node_t *parent, s_node_t *child)
 
 /* ---- issue lists ------------------------------------------------------ */
 
-static void
-s_issue_add(ps_config_issues_t *list, const char *file, int line, int column,
-            const char *key, const char *format, ...)
+static void s_issue_add(ps_config_issues_t *list, const char *file, int line,
+                        int column, const char *key, const char *format, ...)
     __attribute__((format(printf, 6, 7)));
 
 static void
@@ -260,8 +260,8 @@ s_node_new(s_node_kind_t kind, const yaml_mark_t *mark)
     s_node_t *node = calloc(1, sizeof(*node));
     if (node) {
         node->kind = kind;
-        node->line = (int) mark->line + 1;
-        node->column = (int) mark->column + 1;
+        node->line = (int)mark->line + 1;
+        node->column = (int)mark->column + 1;
     }
     return node;
 }
@@ -276,7 +276,7 @@ s_parse_node(s_ctx_t *ctx, yaml_parser_t *parser, yaml_event_t *first)
         case YAML_SCALAR_EVENT:
             node = s_node_new(N_SCALAR, &first->start_mark);
             if (node) {
-                node->text = strndup((char *) first->data.scalar.value,
+                node->text = strndup((char *)first->data.scalar.value,
                                      first->data.scalar.length);
                 node->quoted =
                     first->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
@@ -284,9 +284,8 @@ s_parse_node(s_ctx_t *ctx, yaml_parser_t *parser, yaml_event_t *first)
             return node;
         case YAML_ALIAS_EVENT:
             ctx->error_count++;
-            s_issue_add(ctx->errors, ctx->file,
-                        (int) first->start_mark.line + 1,
-                        (int) first->start_mark.column + 1, "(yaml)",
+            s_issue_add(ctx->errors, ctx->file, (int)first->start_mark.line + 1,
+                        (int)first->start_mark.column + 1, "(yaml)",
                         "aliases (*name) are not supported; repeat the value");
             return NULL;
         case YAML_MAPPING_START_EVENT:
@@ -300,9 +299,9 @@ s_parse_node(s_ctx_t *ctx, yaml_parser_t *parser, yaml_event_t *first)
                 if (!yaml_parser_parse(parser, &event)) {
                     ctx->error_count++;
                     s_issue_add(ctx->errors, ctx->file,
-                                (int) parser->problem_mark.line + 1,
-                                (int) parser->problem_mark.column + 1,
-                                "(yaml)", "%s%s%s",
+                                (int)parser->problem_mark.line + 1,
+                                (int)parser->problem_mark.column + 1, "(yaml)",
+                                "%s%s%s",
                                 parser->problem ? parser->problem
                                                 : "invalid YAML",
                                 parser->context ? " " : "",
@@ -343,8 +342,8 @@ s_parse_yaml(s_ctx_t *ctx, const unsigned char *text, size_t len)
         if (!yaml_parser_parse(&parser, &event)) {
             ctx->error_count++;
             s_issue_add(ctx->errors, ctx->file,
-                        (int) parser.problem_mark.line + 1,
-                        (int) parser.problem_mark.column + 1, "(yaml)", "%s%s%s",
+                        (int)parser.problem_mark.line + 1,
+                        (int)parser.problem_mark.column + 1, "(yaml)", "%s%s%s",
                         parser.problem ? parser.problem : "invalid YAML",
                         parser.context ? " " : "",
                         parser.context ? parser.context : "");
@@ -362,8 +361,8 @@ s_parse_yaml(s_ctx_t *ctx, const unsigned char *text, size_t len)
                 if (root) {
                     ctx->error_count++;
                     s_issue_add(ctx->errors, ctx->file,
-                                (int) event.start_mark.line + 1,
-                                (int) event.start_mark.column + 1, "(yaml)",
+                                (int)event.start_mark.line + 1,
+                                (int)event.start_mark.column + 1, "(yaml)",
                                 "only one YAML document is allowed");
                     done = true;
                     break;
@@ -489,7 +488,7 @@ s_parse_duration(const char *text, double min, double max, int *out)
     double seconds = value * scale;
     if (seconds < min || seconds > max)
         return -1;
-    *out = (int) seconds;
+    *out = (int)seconds;
     return 0;
 }
 
@@ -529,10 +528,10 @@ static int
 s_assign_scalar(s_ctx_t *ctx, ps_config_t *config, const s_key_t *key,
                 const char *text, int line, int column)
 {
-    void *slot = (char *) config + key->offset;
+    void *slot = (char *)config + key->offset;
     switch (key->type) {
         case T_BOOL:
-            if (ps_parse_bool(text, (bool *) slot) == 0)
+            if (ps_parse_bool(text, (bool *)slot) == 0)
                 return 0;
             ctx->error_count++;
             s_issue_add(ctx->errors, ctx->file, line, column, key->path,
@@ -540,9 +539,10 @@ s_assign_scalar(s_ctx_t *ctx, ps_config_t *config, const s_key_t *key,
             return -1;
         case T_INT: {
             int64_t value;
-            if (ps_parse_int64(text, (int64_t) key->min, (int64_t) key->max,
-                               &value) == 0) {
-                *(int *) slot = (int) value;
+            if (ps_parse_int64(text, (int64_t)key->min, (int64_t)key->max,
+                               &value)
+                == 0) {
+                *(int *)slot = (int)value;
                 return 0;
             }
             ctx->error_count++;
@@ -553,16 +553,15 @@ s_assign_scalar(s_ctx_t *ctx, ps_config_t *config, const s_key_t *key,
             return -1;
         }
         case T_DOUBLE:
-            if (ps_parse_double(text, key->min, key->max, (double *) slot)
-                == 0)
+            if (ps_parse_double(text, key->min, key->max, (double *)slot) == 0)
                 return 0;
             ctx->error_count++;
             s_issue_add(ctx->errors, ctx->file, line, column, key->path,
-                        "expected a number from %g to %g, got \"%s\"",
-                        key->min, key->max, text);
+                        "expected a number from %g to %g, got \"%s\"", key->min,
+                        key->max, text);
             return -1;
         case T_DURATION:
-            if (s_parse_duration(text, key->min, key->max, (int *) slot) == 0)
+            if (s_parse_duration(text, key->min, key->max, (int *)slot) == 0)
                 return 0;
             ctx->error_count++;
             s_issue_add(ctx->errors, ctx->file, line, column, key->path,
@@ -572,7 +571,7 @@ s_assign_scalar(s_ctx_t *ctx, ps_config_t *config, const s_key_t *key,
             return -1;
         case T_STRING:
         case T_SECRET:
-            s_set_string((char **) slot, text);
+            s_set_string((char **)slot, text);
             return 0;
         case T_STRLIST: {
             /* A single scalar is accepted as a one-item list, and an empty
@@ -592,9 +591,8 @@ s_kind_name(s_node_kind_t kind)
     return kind == N_MAP ? "a mapping" : kind == N_SEQ ? "a list" : "a value";
 }
 
-static void
-s_walk_map(s_ctx_t *ctx, ps_config_t *config, const s_node_t *map,
-           const char *prefix);
+static void s_walk_map(s_ctx_t *ctx, ps_config_t *config, const s_node_t *map,
+                       const char *prefix);
 
 static void
 s_walk_value(s_ctx_t *ctx, ps_config_t *config, const char *path,
@@ -620,7 +618,7 @@ s_walk_value(s_ctx_t *ctx, ps_config_t *config, const char *path,
     ctx->line[key - s_keys] = value->line;
     ctx->column[key - s_keys] = value->column;
     if (key->type == T_STRLIST && value->kind == N_SEQ) {
-        ps_strlist_t *list = (ps_strlist_t *) ((char *) config + key->offset);
+        ps_strlist_t *list = (ps_strlist_t *)((char *)config + key->offset);
         s_strlist_clear(list);
         for (size_t i = 0; i < value->count; i++) {
             const s_node_t *item = value->children[i];
@@ -643,8 +641,7 @@ s_walk_value(s_ctx_t *ctx, ps_config_t *config, const char *path,
                     s_kind_name(value->kind));
         return;
     }
-    s_assign_scalar(ctx, config, key, value->text, value->line,
-                    value->column);
+    s_assign_scalar(ctx, config, key, value->text, value->line, value->column);
 }
 
 static void
@@ -663,7 +660,7 @@ s_walk_map(s_ctx_t *ctx, ps_config_t *config, const s_node_t *map,
         char path[256];
         int n = snprintf(path, sizeof(path), "%s%s%s", prefix,
                          *prefix ? "." : "", name->text);
-        if (n < 0 || (size_t) n >= sizeof(path) || strchr(name->text, '.')
+        if (n < 0 || (size_t)n >= sizeof(path) || strchr(name->text, '.')
             || (!s_key_find(path) && !s_is_section(path))) {
             char hint[64];
             s_suggest(prefix, name->text, hint, sizeof(hint));
@@ -731,9 +728,9 @@ s_set_defaults(ps_config_t *c)
     c->ai.api_key = strdup("");
     c->gateway.webhook_secret = strdup("");
     return c->ai.model && c->data_dir && c->log_level && c->timezone
-                   && c->gateway.listen && c->gateway.web_root
-                   && c->bus.collect && c->bus.models && c->overseerr.url
-                   && c->ai.api_key && c->gateway.webhook_secret
+                   && c->gateway.listen && c->gateway.web_root && c->bus.collect
+                   && c->bus.models && c->overseerr.url && c->ai.api_key
+                   && c->gateway.webhook_secret
                ? 0
                : -1;
 }
@@ -759,7 +756,7 @@ s_apply_env(s_ctx_t *ctx, ps_config_t *config)
                             value);
                 continue;
             }
-            snprintf(text, sizeof(text), "%lldm", (long long) minutes);
+            snprintf(text, sizeof(text), "%lldm", (long long)minutes);
             value = text;
         }
         int errors_before = ctx->error_count;
@@ -769,8 +766,8 @@ s_apply_env(s_ctx_t *ctx, ps_config_t *config)
         ctx->from_env[key - s_keys] = true;
         /* Name the variable, not the key, so the user knows what to fix. */
         if (ctx->error_count > errors_before && ctx->errors) {
-            ps_config_issue_t *issue = &ctx->errors->items[ctx->errors->count
-                                                           - 1];
+            ps_config_issue_t *issue =
+                &ctx->errors->items[ctx->errors->count - 1];
             free(issue->key);
             issue->key = strdup(s_envs[i].name);
         }
@@ -785,7 +782,7 @@ s_where(const s_ctx_t *ctx, const char *path, const char **file, int *line,
         int *column)
 {
     const s_key_t *key = s_key_find(path);
-    size_t i = key ? (size_t) (key - s_keys) : 0;
+    size_t i = key ? (size_t)(key - s_keys) : 0;
     *file = key && ctx->from_env[i] ? "environment" : ctx->file;
     *line = key ? ctx->line[i] : 0;
     *column = key ? ctx->column[i] : 0;
@@ -817,10 +814,9 @@ s_check(s_ctx_t *ctx, ps_config_t *c)
     static const char *endpoint_keys[] = {
         "bus.collect",  "bus.events",   "bus.authority", "bus.commands",
         "bus.requests", "bus.enriched", "bus.undecided", "bus.models"};
-    const char *endpoints[] = {c->bus.collect,  c->bus.events,
-                               c->bus.authority, c->bus.commands,
-                               c->bus.requests, c->bus.enriched,
-                               c->bus.undecided, c->bus.models};
+    const char *endpoints[] = {
+        c->bus.collect,  c->bus.events,   c->bus.authority, c->bus.commands,
+        c->bus.requests, c->bus.enriched, c->bus.undecided, c->bus.models};
     for (size_t i = 0; i < 8; i++) {
         if (strncmp(endpoints[i], "tcp://", 6) != 0
             && strncmp(endpoints[i], "ipc://", 6) != 0
@@ -907,7 +903,7 @@ ps_config_load(const char *path, ps_config_issues_t *errors,
         if (text) {
             hash = s_fnv1a(hash, text, len);
             s_node_t *root =
-                s_parse_yaml(&ctx, (const unsigned char *) text, len);
+                s_parse_yaml(&ctx, (const unsigned char *)text, len);
             if (root && root->kind == N_MAP)
                 s_walk_map(&ctx, config, root, "");
             else if (root && !(root->kind == N_SCALAR && !*root->text)) {
@@ -933,11 +929,11 @@ ps_config_load(const char *path, ps_config_issues_t *errors,
         return NULL;
     }
     char version[17];
-    snprintf(version, sizeof(version), "%016llx", (unsigned long long) hash);
+    snprintf(version, sizeof(version), "%016llx", (unsigned long long)hash);
     config->version = strdup(version);
     for (size_t i = 0; i < S_KEY_COUNT; i++)
         if (s_keys[i].type == T_SECRET)
-            ps_log_add_secret(*(char **) ((char *) config + s_keys[i].offset));
+            ps_log_add_secret(*(char **)((char *)config + s_keys[i].offset));
     return config;
 }
 
@@ -948,9 +944,9 @@ ps_config_destroy(ps_config_t **self_p)
         return;
     ps_config_t *self = *self_p;
     for (size_t i = 0; i < S_KEY_COUNT; i++) {
-        void *slot = (char *) self + s_keys[i].offset;
+        void *slot = (char *)self + s_keys[i].offset;
         if (s_keys[i].type == T_STRING || s_keys[i].type == T_SECRET)
-            free(*(char **) slot);
+            free(*(char **)slot);
         else if (s_keys[i].type == T_STRLIST)
             s_strlist_clear(slot);
     }
@@ -971,7 +967,7 @@ ps_config_bind_endpoint(const ps_config_t *config, const char *endpoint,
         n = snprintf(buf, len, "tcp://*%s", port);
     else
         n = snprintf(buf, len, "%s", endpoint);
-    return (n < 0 || (size_t) n >= len) ? -1 : 0;
+    return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
 bool

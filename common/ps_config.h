@@ -49,20 +49,20 @@ typedef struct {
 } ps_config_bus_t;
 
 typedef struct {
-    char *path;             /* file loaded, NULL for defaults only */
-    char *version;          /* hex hash of the file bytes + env overrides */
-    bool demo;              /* start the bundled simulators */
-    bool observe_only;      /* decide and record, never act in Overseerr */
-    int scan_interval_s;    /* seconds between full pending scans */
-    char *data_dir;         /* where databases and generated files live */
-    char *log_level;        /* error | warn | info | debug */
-    char *timezone;         /* IANA name for time rules and "the day" */
+    char *path;          /* file loaded, NULL for defaults only */
+    char *version;       /* hex hash of the file bytes + env overrides */
+    bool demo;           /* start the bundled simulators */
+    bool observe_only;   /* decide and record, never act in Overseerr */
+    int scan_interval_s; /* seconds between full pending scans */
+    char *data_dir;      /* where databases and generated files live */
+    char *log_level;     /* error | warn | info | debug */
+    char *timezone;      /* IANA name for time rules and "the day" */
 
     struct {
-        char *url;          /* Overseerr base URL, no /api/v1 */
-        char *api_key;      /* X-Api-Key, secret */
-        int timeout_ms;     /* total timeout of one call */
-        int page_size;      /* take= when listing pending requests */
+        char *url;      /* Overseerr base URL, no /api/v1 */
+        char *api_key;  /* X-Api-Key, secret */
+        int timeout_ms; /* total timeout of one call */
+        int page_size;  /* take= when listing pending requests */
     } overseerr;
 
     struct {
@@ -103,33 +103,33 @@ typedef struct {
     } ml;
 
     struct {
-        bool radarr_enabled;    /* inert */
-        char *radarr_url;       /* inert */
-        char *radarr_api_key;   /* inert, secret */
-        bool sonarr_enabled;    /* inert */
-        char *sonarr_url;       /* inert */
-        char *sonarr_api_key;   /* inert, secret */
-        bool discord_enabled;   /* inert */
-        char *discord_webhook;  /* inert, secret */
-        bool email_enabled;     /* inert */
-        char *email_to;         /* inert */
+        bool radarr_enabled;   /* inert */
+        char *radarr_url;      /* inert */
+        char *radarr_api_key;  /* inert, secret */
+        bool sonarr_enabled;   /* inert */
+        char *sonarr_url;      /* inert */
+        char *sonarr_api_key;  /* inert, secret */
+        bool discord_enabled;  /* inert */
+        char *discord_webhook; /* inert, secret */
+        bool email_enabled;    /* inert */
+        char *email_to;        /* inert */
     } inert;
 
     struct {
-        char *listen;           /* civetweb listening address host:port */
-        int threads;            /* civetweb worker threads */
-        char *webhook_secret;   /* required unless demo; secret */
-        char *web_root;         /* directory of the dashboard files */
-        int lease_s;            /* claim lease before a request is re-granted */
-        int apply_retry_s;      /* wait before retrying a failed apply */
+        char *listen;         /* civetweb listening address host:port */
+        int threads;          /* civetweb worker threads */
+        char *webhook_secret; /* required unless demo; secret */
+        char *web_root;       /* directory of the dashboard files */
+        int lease_s;          /* claim lease before a request is re-granted */
+        int apply_retry_s;    /* wait before retrying a failed apply */
     } gateway;
 
     struct {
-        int cache_ttl_s;        /* media details cache lifetime */
-        int cache_max;          /* entries kept */
+        int cache_ttl_s; /* media details cache lifetime */
+        int cache_max;   /* entries kept */
     } enricher;
 
-    ps_config_bus_t bus;        /* socket endpoints */
+    ps_config_bus_t bus; /* socket endpoints */
 } ps_config_t;
 
 /* Loads `path` (NULL: defaults only), then applies the environment.
@@ -138,35 +138,28 @@ typedef struct {
    values) go to `warnings` (may be NULL) and do not fail the load.
    Registers every secret with ps_log_add_secret. The caller owns the
    result and destroys it with ps_config_destroy. */
-ps_config_t *
-ps_config_load(const char *path, ps_config_issues_t *errors,
-               ps_config_issues_t *warnings);
+ps_config_t *ps_config_load(const char *path, ps_config_issues_t *errors,
+                            ps_config_issues_t *warnings);
 
 /* Frees a config; accepts NULL and sets *self_p to NULL. */
-void
-ps_config_destroy(ps_config_t **self_p);
+void ps_config_destroy(ps_config_t **self_p);
 
 /* Formats one issue as "file:line:column: key: message" into buf. */
-void
-ps_config_issue_format(const ps_config_issue_t *issue, char *buf,
-                       size_t len);
+void ps_config_issue_format(const ps_config_issue_t *issue, char *buf,
+                            size_t len);
 
 /* Frees the issues' contents and resets the list to empty. */
-void
-ps_config_issues_clear(ps_config_issues_t *issues);
+void ps_config_issues_clear(ps_config_issues_t *issues);
 
 /* Copies `endpoint` into buf, replacing the host by "*" when bind_all is
    set and the endpoint is tcp://. Returns 0, or -1 if buf is too small. */
-int
-ps_config_bind_endpoint(const ps_config_t *config, const char *endpoint,
-                        char *buf, size_t len);
+int ps_config_bind_endpoint(const ps_config_t *config, const char *endpoint,
+                            char *buf, size_t len);
 
 /* True when `list` holds `value`, compared case-insensitively. */
-bool
-ps_strlist_has(const ps_strlist_t *list, const char *value);
+bool ps_strlist_has(const ps_strlist_t *list, const char *value);
 
 /* True when Overseerr must be simulated: demo mode or no URL at all. */
-bool
-ps_config_wants_simulators(const ps_config_t *config);
+bool ps_config_wants_simulators(const ps_config_t *config);
 
 #endif

@@ -55,26 +55,26 @@ ps_db_open(const char *path, const char *const *migrations, size_t count,
         goto fail;
     int version = 0;
     if (s_user_version(db, &version) != 0) {
-        snprintf(err, errlen, "cannot read the schema version of %s: %s",
-                 path, sqlite3_errmsg(db));
+        snprintf(err, errlen, "cannot read the schema version of %s: %s", path,
+                 sqlite3_errmsg(db));
         goto fail;
     }
-    if ((size_t) version > count) {
+    if ((size_t)version > count) {
         snprintf(err, errlen,
                  "%s has schema version %d, newer than this program's %zu: "
                  "refusing to touch it",
                  path, version, count);
         goto fail;
     }
-    for (size_t i = (size_t) version; i < count; i++) {
+    for (size_t i = (size_t)version; i < count; i++) {
         char sql[64];
         char why[256];
         snprintf(sql, sizeof(sql), "PRAGMA user_version=%zu; COMMIT;", i + 1);
         if (ps_db_exec(db, "BEGIN IMMEDIATE", why, sizeof(why)) != 0
             || ps_db_exec(db, migrations[i], why, sizeof(why)) != 0
             || ps_db_exec(db, sql, why, sizeof(why)) != 0) {
-            snprintf(err, errlen, "migration %zu of %s failed: %s", i + 1,
-                     path, why);
+            snprintf(err, errlen, "migration %zu of %s failed: %s", i + 1, path,
+                     why);
             ps_db_exec(db, "ROLLBACK", why, sizeof(why));
             goto fail;
         }
@@ -90,7 +90,7 @@ ps_db_mkdirs(const char *path)
 {
     char buf[1024];
     int n = snprintf(buf, sizeof(buf), "%s", path);
-    if (n < 0 || (size_t) n >= sizeof(buf))
+    if (n < 0 || (size_t)n >= sizeof(buf))
         return -1;
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/')

@@ -15,16 +15,13 @@
 /* Opens (creating) the database at path and applies the migrations the
    file has not seen yet. Returns the connection, or NULL with the reason
    in err. The caller closes it with sqlite3_close_v2. */
-sqlite3 *
-ps_db_open(const char *path, const char *const *migrations, size_t count,
-           char *err, size_t errlen);
+sqlite3 *ps_db_open(const char *path, const char *const *migrations,
+                    size_t count, char *err, size_t errlen);
 
 /* Runs SQL without results. Returns 0, or -1 with the reason in err. */
-int
-ps_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+int ps_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 
 /* Creates a directory and its parents (mode 0750). Returns 0, or -1. */
-int
-ps_db_mkdirs(const char *path);
+int ps_db_mkdirs(const char *path);
 
 #endif

@@ -82,7 +82,7 @@ s_on_header(char *data, size_t size, size_t count, void *userdata)
     if (!colon)
         return len;
     for (char *p = line; p < colon; p++)
-        *p = (char) tolower((unsigned char) *p);
+        *p = (char)tolower((unsigned char)*p);
     while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == '\n'))
         line[--n] = '\0';
     /* Header overflow only drops headers: the body still matters. */
@@ -98,11 +98,11 @@ static int
 s_on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
               curl_off_t ultotal, curl_off_t ulnow)
 {
-    (void) userdata;
-    (void) dltotal;
-    (void) dlnow;
-    (void) ultotal;
-    (void) ulnow;
+    (void)userdata;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
     return zsys_interrupted ? 1 : 0;
 }
 
@@ -157,13 +157,13 @@ ps_http_response_header(const ps_http_response_t *response, const char *name,
     size_t name_len = strlen(name);
     for (const char *line = response->headers; line && *line;) {
         const char *end = strchr(line, '\n');
-        size_t line_len = end ? (size_t) (end - line) : strlen(line);
+        size_t line_len = end ? (size_t)(end - line) : strlen(line);
         if (line_len > name_len && strncmp(line, name, name_len) == 0
             && line[name_len] == ':') {
             const char *value = line + name_len + 1;
             while (*value == ' ' || *value == '\t')
                 value++;
-            size_t value_len = line_len - (size_t) (value - line);
+            size_t value_len = line_len - (size_t)(value - line);
             if (value_len >= len)
                 value_len = len - 1;
             memcpy(buf, value, value_len);
@@ -183,8 +183,8 @@ ps_http_response_header(const ps_http_response_t *response, const char *name,
 
 ps_http_rc_t
 ps_http_request(ps_http_t *self, const char *method, const char *url,
-                const char *const *headers, const char *body,
-                size_t body_len, ps_http_response_t *response)
+                const char *const *headers, const char *body, size_t body_len,
+                ps_http_response_t *response)
 {
     ps_http_rc_t rc = PS_HTTP_TRANSPORT;
     CURL *curl = self->curl;
@@ -219,9 +219,8 @@ ps_http_request(ps_http_t *self, const char *method, const char *url,
     S_SETOPT(CURLOPT_NOPROGRESS, 0L);
     if (body) {
         S_SETOPT(CURLOPT_POSTFIELDS, body);
-        S_SETOPT(CURLOPT_POSTFIELDSIZE, (long) body_len);
-    }
-    else if (strcmp(method, "POST") == 0)
+        S_SETOPT(CURLOPT_POSTFIELDSIZE, (long)body_len);
+    } else if (strcmp(method, "POST") == 0)
         S_SETOPT(CURLOPT_POSTFIELDSIZE, 0L);
     else if (strcmp(method, "GET") == 0)
         S_SETOPT(CURLOPT_HTTPGET, 1L);
@@ -232,17 +231,14 @@ ps_http_request(ps_http_t *self, const char *method, const char *url,
             rc = PS_HTTP_TOO_LARGE;
             snprintf(self->error, sizeof(self->error),
                      "response body over %zu bytes", self->max_body);
-        }
-        else if (code == CURLE_ABORTED_BY_CALLBACK) {
+        } else if (code == CURLE_ABORTED_BY_CALLBACK) {
             snprintf(self->error, sizeof(self->error),
                      "interrupted by a stop signal");
-        }
-        else if (code == CURLE_OPERATION_TIMEDOUT) {
+        } else if (code == CURLE_OPERATION_TIMEDOUT) {
             rc = PS_HTTP_TIMEOUT;
             snprintf(self->error, sizeof(self->error), "timeout after %ld ms",
                      self->total_timeout_ms);
-        }
-        else {
+        } else {
             rc = (code == CURLE_COULDNT_CONNECT
                   || code == CURLE_COULDNT_RESOLVE_HOST)
                      ? PS_HTTP_CONNECT

@@ -40,7 +40,7 @@ ps_log_level_parse(const char *name, ps_log_level_t *level)
     static const char *names[] = {"error", "warn", "info", "debug"};
     for (int i = 0; i < 4; i++) {
         if (name && strcasecmp(name, names[i]) == 0) {
-            *level = (ps_log_level_t) i;
+            *level = (ps_log_level_t)i;
             return 0;
         }
     }
@@ -50,7 +50,7 @@ ps_log_level_parse(const char *name, ps_log_level_t *level)
 bool
 ps_log_enabled(ps_log_level_t level)
 {
-    return (int) level <= s_level;
+    return (int)level <= s_level;
 }
 
 void
@@ -84,8 +84,8 @@ ps_log_clear_secrets(void)
 static bool
 s_is_email_char(char c)
 {
-    return isalnum((unsigned char) c) || c == '.' || c == '_' || c == '%'
-        || c == '+' || c == '-';
+    return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '%'
+           || c == '+' || c == '-';
 }
 
 /* Returns the length of an email address ending its local part at `at`
@@ -96,7 +96,7 @@ s_email_domain_len(const char *at)
     const char *p = at + 1;
     bool dot = false;
     size_t n = 0;
-    while (isalnum((unsigned char) p[n]) || p[n] == '.' || p[n] == '-') {
+    while (isalnum((unsigned char)p[n]) || p[n] == '.' || p[n] == '-') {
         if (p[n] == '.' && n > 0)
             dot = true;
         n++;
@@ -126,7 +126,7 @@ ps_log_redact(const char *in, char *out, size_t outlen)
         }
         if (!mask && strncasecmp(in + i, "bearer ", 7) == 0) {
             size_t n = 7;
-            while (in[i + n] && !isspace((unsigned char) in[i + n])
+            while (in[i + n] && !isspace((unsigned char)in[i + n])
                    && in[i + n] != '"')
                 n++;
             if (n > 7) {
@@ -151,8 +151,7 @@ ps_log_redact(const char *in, char *out, size_t outlen)
             for (size_t m = 0; mask[m] && o + 1 < outlen; m++)
                 out[o++] = mask[m];
             i += skip;
-        }
-        else {
+        } else {
             char c = in[i++];
             out[o++] = (c == '\n' || c == '\r') ? ' ' : c;
         }
@@ -179,16 +178,16 @@ ps_log_write(ps_log_level_t level, const char *format, ...)
     struct tm utc;
     gmtime_r(&now.tv_sec, &utc);
     char line[PS_LOG_LINE_MAX + 96];
-    int head = snprintf(line, sizeof(line),
-                        "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %c %s: ",
-                        utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                        utc.tm_hour, utc.tm_min, utc.tm_sec,
-                        now.tv_nsec / 1000000, letters[level], s_ident);
-    if (head < 0 || (size_t) head >= sizeof(line))
+    int head = snprintf(
+        line, sizeof(line),
+        "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %c %s: ", utc.tm_year + 1900,
+        utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+        now.tv_nsec / 1000000, letters[level], s_ident);
+    if (head < 0 || (size_t)head >= sizeof(line))
         return;
-    size_t len = head + ps_log_redact(message, line + head,
-                                      sizeof(line) - head - 1);
+    size_t len =
+        head + ps_log_redact(message, line + head, sizeof(line) - head - 1);
     line[len++] = '\n';
     ssize_t written = write(STDERR_FILENO, line, len);
-    (void) written;
+    (void)written;
 }

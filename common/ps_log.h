@@ -23,41 +23,33 @@ typedef enum {
 
 /* Sets the ident printed on every line (the service name) and the level.
    The ident is copied. */
-void
-ps_log_init(const char *ident, ps_log_level_t level);
+void ps_log_init(const char *ident, ps_log_level_t level);
 
 /* Changes the level at run time (config reload). */
-void
-ps_log_set_level(ps_log_level_t level);
+void ps_log_set_level(ps_log_level_t level);
 
 /* Parses "error", "warn", "info" or "debug". Returns 0, or -1 if unknown. */
-int
-ps_log_level_parse(const char *name, ps_log_level_t *level);
+int ps_log_level_parse(const char *name, ps_log_level_t *level);
 
 /* True when a message of this level would be written. */
-bool
-ps_log_enabled(ps_log_level_t level);
+bool ps_log_enabled(ps_log_level_t level);
 
 /* Registers a string that must never appear in a log line. Strings shorter
    than 4 characters are ignored (they would mangle ordinary words). The
    string is copied; registering it twice is harmless. */
-void
-ps_log_add_secret(const char *secret);
+void ps_log_add_secret(const char *secret);
 
 /* Forgets every registered secret (tests, config reload). */
-void
-ps_log_clear_secrets(void);
+void ps_log_clear_secrets(void);
 
 /* Copies `in` into `out` (at most outlen-1 bytes, NUL-terminated) with
    secrets, bearer tokens and email addresses masked. Returns the length
    written. */
-size_t
-ps_log_redact(const char *in, char *out, size_t outlen);
+size_t ps_log_redact(const char *in, char *out, size_t outlen);
 
 /* Formats and writes one line at `level`. Newlines in the message are
    replaced by spaces so one event stays one line. */
-void
-ps_log_write(ps_log_level_t level, const char *format, ...)
+void ps_log_write(ps_log_level_t level, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
 #define ps_log_error(...) ps_log_write(PS_LOG_ERROR, __VA_ARGS__)

@@ -10,10 +10,10 @@
 #define PS_OVERSEERR_MAX_BODY (8 * 1024 * 1024)
 
 struct ps_overseerr {
-    ps_http_t *http;   /* keep-alive connection */
-    char *base;        /* base URL without trailing slash */
-    char *key_header;  /* "X-Api-Key: ..." */
-    char error[512];   /* last failure */
+    ps_http_t *http;  /* keep-alive connection */
+    char *base;       /* base URL without trailing slash */
+    char *key_header; /* "X-Api-Key: ..." */
+    char error[512];  /* last failure */
 };
 
 ps_overseerr_t *
@@ -30,8 +30,8 @@ ps_overseerr_new(const char *base_url, const char *api_key, int timeout_ms)
     self->key_header = malloc(header_len);
     if (self->key_header)
         snprintf(self->key_header, header_len, "X-Api-Key: %s", api_key);
-    self->http = ps_http_new(timeout_ms < 5000 ? timeout_ms : 5000,
-                             timeout_ms, PS_OVERSEERR_MAX_BODY);
+    self->http = ps_http_new(timeout_ms < 5000 ? timeout_ms : 5000, timeout_ms,
+                             PS_OVERSEERR_MAX_BODY);
     if (!self->base || !self->key_header || !self->http)
         ps_overseerr_destroy(&self);
     return self;
@@ -74,13 +74,12 @@ s_scrub(ps_overseerr_t *self)
 }
 
 static ps_overseerr_rc_t
-s_call(ps_overseerr_t *self, const char *method, const char *path,
-       json_t **out)
+s_call(ps_overseerr_t *self, const char *method, const char *path, json_t **out)
 {
     *out = NULL;
     char url[1024];
     int n = snprintf(url, sizeof(url), "%s/api/v1%s", self->base, path);
-    if (n < 0 || (size_t) n >= sizeof(url)) {
+    if (n < 0 || (size_t)n >= sizeof(url)) {
         snprintf(self->error, sizeof(self->error), "%s %s: URL too long",
                  method, path);
         return PS_OVERSEERR_ERROR;
@@ -88,8 +87,8 @@ s_call(ps_overseerr_t *self, const char *method, const char *path,
     const char *headers[] = {self->key_header, "Accept: application/json",
                              NULL};
     ps_http_response_t response;
-    ps_http_rc_t rc = ps_http_request(self->http, method, url, headers, NULL,
-                                      0, &response);
+    ps_http_rc_t rc =
+        ps_http_request(self->http, method, url, headers, NULL, 0, &response);
     if (rc != PS_HTTP_OK) {
         snprintf(self->error, sizeof(self->error), "%s %s: %s", method, path,
                  ps_http_error(self->http));
@@ -98,8 +97,7 @@ s_call(ps_overseerr_t *self, const char *method, const char *path,
                                        : PS_OVERSEERR_TRANSIENT;
     }
     json_error_t json_error;
-    json_t *body = json_loadb(response.body, response.body_len, 0,
-                              &json_error);
+    json_t *body = json_loadb(response.body, response.body_len, 0, &json_error);
     long status = response.status;
     ps_http_response_clear(&response);
     if (status >= 200 && status < 300) {
@@ -154,7 +152,7 @@ ps_overseerr_strerror(ps_overseerr_rc_t rc)
     static const char *names[] = {"ok",        "not found", "conflict",
                                   "forbidden", "transient", "bad response",
                                   "error"};
-    return (unsigned) rc < 7 ? names[rc] : "unknown";
+    return (unsigned)rc < 7 ? names[rc] : "unknown";
 }
 
 int

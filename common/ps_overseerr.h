@@ -33,38 +33,33 @@ typedef enum {
 
 /* Creates a client for base_url (no /api/v1 suffix; a trailing / is
    fine). Returns NULL on OOM. */
-ps_overseerr_t *
-ps_overseerr_new(const char *base_url, const char *api_key, int timeout_ms);
+ps_overseerr_t *ps_overseerr_new(const char *base_url, const char *api_key,
+                                 int timeout_ms);
 
 /* Frees it; accepts NULL, sets *self_p to NULL. */
-void
-ps_overseerr_destroy(ps_overseerr_t **self_p);
+void ps_overseerr_destroy(ps_overseerr_t **self_p);
 
 /* GET {base}/api/v1{path}. On OK, *out is the parsed body (caller
    json_decref's it); otherwise *out is NULL and ps_overseerr_error says
    what happened ("GET /request/5: HTTP 500 Unable to ..."). */
-ps_overseerr_rc_t
-ps_overseerr_get(ps_overseerr_t *self, const char *path, json_t **out);
+ps_overseerr_rc_t ps_overseerr_get(ps_overseerr_t *self, const char *path,
+                                   json_t **out);
 
 /* POST with no body (approve, decline). Same contract as get. */
-ps_overseerr_rc_t
-ps_overseerr_post(ps_overseerr_t *self, const char *path, json_t **out);
+ps_overseerr_rc_t ps_overseerr_post(ps_overseerr_t *self, const char *path,
+                                    json_t **out);
 
 /* The last call's error text, never containing the API key. */
-const char *
-ps_overseerr_error(const ps_overseerr_t *self);
+const char *ps_overseerr_error(const ps_overseerr_t *self);
 
 /* A short name for a return code ("transient", ...). */
-const char *
-ps_overseerr_strerror(ps_overseerr_rc_t rc);
+const char *ps_overseerr_strerror(ps_overseerr_rc_t rc);
 
 /* Reads an integer member that may also be sent as a string (webhook
    payloads send every leaf as a string). Returns 0, or -1. */
-int
-ps_json_int(const json_t *object, const char *key, int64_t *out);
+int ps_json_int(const json_t *object, const char *key, int64_t *out);
 
 /* Returns a string member or NULL when absent, null or not a string. */
-const char *
-ps_json_str(const json_t *object, const char *key);
+const char *ps_json_str(const json_t *object, const char *key);
 
 #endif

@@ -11,7 +11,7 @@ int
 ps_parse_int64(const char *text, int64_t min, int64_t max, int64_t *out)
 {
     /* strtoll would skip leading blanks: " 12" is not a whole number. */
-    if (!text || !*text || isspace((unsigned char) *text))
+    if (!text || !*text || isspace((unsigned char)*text))
         return -1;
     char *end = NULL;
     errno = 0;
@@ -25,13 +25,12 @@ ps_parse_int64(const char *text, int64_t min, int64_t max, int64_t *out)
 int
 ps_parse_double(const char *text, double min, double max, double *out)
 {
-    if (!text || !*text || isspace((unsigned char) *text))
+    if (!text || !*text || isspace((unsigned char)*text))
         return -1;
     char *end = NULL;
     errno = 0;
     double value = strtod(text, &end);
-    if (errno || *end != '\0' || !isfinite(value) || value < min
-        || value > max)
+    if (errno || *end != '\0' || !isfinite(value) || value < min || value > max)
         return -1;
     *out = value;
     return 0;

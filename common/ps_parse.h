@@ -10,15 +10,12 @@
 #include <stdint.h>
 
 /* Parses a base-10 integer in [min, max]. Returns 0, or -1. */
-int
-ps_parse_int64(const char *text, int64_t min, int64_t max, int64_t *out);
+int ps_parse_int64(const char *text, int64_t min, int64_t max, int64_t *out);
 
 /* Parses a finite decimal number in [min, max]. Returns 0, or -1. */
-int
-ps_parse_double(const char *text, double min, double max, double *out);
+int ps_parse_double(const char *text, double min, double max, double *out);
 
 /* Parses true/false, yes/no, on/off, 1/0 (any case). Returns 0, or -1. */
-int
-ps_parse_bool(const char *text, bool *out);
+int ps_parse_bool(const char *text, bool *out);
 
 #endif

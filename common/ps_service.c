@@ -17,8 +17,8 @@ s_usage(const char *name)
 }
 
 int
-ps_service_start(const char *name, int argc, char **argv,
-                 ps_config_t **config, const char **config_path)
+ps_service_start(const char *name, int argc, char **argv, ps_config_t **config,
+                 const char **config_path)
 {
     const char *path = NULL;
     const char *level_name = NULL;
@@ -30,12 +30,10 @@ ps_service_start(const char *name, int argc, char **argv,
         else if (strcmp(argv[i], "--version") == 0) {
             printf("plexstaffai-%s %s\n", name, PS_VERSION);
             return 1;
-        }
-        else if (strcmp(argv[i], "--help") == 0) {
+        } else if (strcmp(argv[i], "--help") == 0) {
             s_usage(name);
             return 1;
-        }
-        else {
+        } else {
             fprintf(stderr, "plexstaffai-%s: unknown argument \"%s\"\n", name,
                     argv[i]);
             s_usage(name);
@@ -84,8 +82,7 @@ ps_service_reload(const char *path, ps_config_t **config, char *err,
     for (size_t i = 0; i < errors.count; i++) {
         char line[768];
         ps_config_issue_format(&errors.items[i], line, sizeof(line));
-        ps_log_error("config reload refused, old configuration kept: %s",
-                     line);
+        ps_log_error("config reload refused, old configuration kept: %s", line);
         if (i == 0 && err)
             snprintf(err, errlen, "%s", line);
     }

@@ -14,15 +14,13 @@
    *config and *config_path (pointing into argv, may be NULL); returns 1
    after --help/--version (exit 0), 2 on bad arguments or config (exit 2),
    after printing why to stderr. */
-int
-ps_service_start(const char *name, int argc, char **argv,
-                 ps_config_t **config, const char **config_path);
+int ps_service_start(const char *name, int argc, char **argv,
+                     ps_config_t **config, const char **config_path);
 
 /* Loads `path` again. On success replaces *config (destroying the old one)
    and returns 0; on failure logs every error, keeps *config and returns
    -1. The first error's text is copied to err (may be NULL). */
-int
-ps_service_reload(const char *path, ps_config_t **config, char *err,
-                  size_t errlen);
+int ps_service_reload(const char *path, ps_config_t **config, char *err,
+                      size_t errlen);
 
 #endif

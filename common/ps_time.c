@@ -10,7 +10,7 @@ ps_time_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int64_t
@@ -18,7 +18,7 @@ ps_time_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
@@ -28,10 +28,10 @@ s_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned) (y - era * 400);
+    unsigned yoe = (unsigned)(y - era * 400);
     unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t) doe - 719468;
+    return era * 146097 + (int64_t)doe - 719468;
 }
 
 /* True when text matches pattern, where '9' stands for any digit; so
@@ -40,8 +40,7 @@ static int
 s_shaped(const char *text, const char *pattern)
 {
     for (; *pattern; pattern++, text++) {
-        if (*pattern == '9' ? (*text < '0' || *text > '9')
-                            : *text != *pattern)
+        if (*pattern == '9' ? (*text < '0' || *text > '9') : *text != *pattern)
             return 0;
     }
     return 1;
@@ -90,7 +89,7 @@ ps_time_parse_iso(const char *text, int64_t *ms)
     if (month == 2 && day == 29
         && (year % 4 != 0 || (year % 100 == 0 && year % 400 != 0)))
         return -1;
-    int64_t days = s_days_from_civil(year, (unsigned) month, (unsigned) day);
+    int64_t days = s_days_from_civil(year, (unsigned)month, (unsigned)day);
     *ms = ((days * 24 + hour) * 60 + minute) * 60000 + second * 1000 + milli;
     return 0;
 }
@@ -102,12 +101,12 @@ ps_time_format_iso(int64_t ms, char *buf, size_t len)
     int64_t milli = ms % 1000;
     if (milli < 0)
         milli += 1000;
-    time_t seconds = (time_t) ((ms - milli) / 1000);
+    time_t seconds = (time_t)((ms - milli) / 1000);
     struct tm utc;
     if (!gmtime_r(&seconds, &utc))
         return -1;
     int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
                      utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                     utc.tm_hour, utc.tm_min, utc.tm_sec, (int) milli);
-    return (n < 0 || (size_t) n >= len) ? -1 : 0;
+                     utc.tm_hour, utc.tm_min, utc.tm_sec, (int)milli);
+    return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }

@@ -10,21 +10,17 @@
 #include <stdint.h>
 
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
-int64_t
-ps_time_now_ms(void);
+int64_t ps_time_now_ms(void);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
-int64_t
-ps_time_mono_ms(void);
+int64_t ps_time_mono_ms(void);
 
 /* Parses "2025-06-01T08:12:40.000Z", "2025-06-01T08:12:40Z" or
    "2025-06-01" (midnight UTC) into epoch milliseconds. Returns 0, or -1. */
-int
-ps_time_parse_iso(const char *text, int64_t *ms);
+int ps_time_parse_iso(const char *text, int64_t *ms);
 
 /* Writes epoch milliseconds as "2025-06-01T08:12:40.000Z". Returns 0, or
    -1 when the buffer is too small (25 bytes are enough). */
-int
-ps_time_format_iso(int64_t ms, char *buf, size_t len);
+int ps_time_format_iso(int64_t ms, char *buf, size_t len);
 
 #endif

@@ -11,7 +11,7 @@ packages=(
     libcivetweb-dev civetweb libjansson-dev libsodium-dev libxgboost-dev
     liblinear-dev libcmocka-dev clang libclang-rt-14-dev valgrind wrk
     chromium docker-compose
-    python3 curl jq # integration tests and scripts
+    python3 curl jq git clang-format # integration tests, scripts, CI checks
 )
 
 if [[ "${PLEXSTAFFAI_SKIP_DEPS:-0}" == 1 ]]; then

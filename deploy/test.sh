@@ -55,6 +55,14 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite "ASan+UBSan" build-asan --sanitize
 
+echo "==> formatting (clang-format, STYLE.md section 11)"
+if ! git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror; then
+    echo "FAIL: run clang-format -i on the files above"
+    status=1
+else
+    echo "OK: formatted"
+fi
+
 echo "==> banned functions (STYLE.md section 6)"
 banned="$(grep -rnE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol)[[:space:]]*\(' \
     --include='*.c' --include='*.h' \

@@ -24,7 +24,7 @@ ps_beat_new(const char *service)
     gethostname(host, sizeof(host) - 1);
     char instance[160];
     snprintf(instance, sizeof(instance), "%s@%s:%d", service, host,
-             (int) getpid());
+             (int)getpid());
     if (self->heartbeat) {
         self->heartbeat->service = strdup(service);
         self->heartbeat->instance = strdup(instance);
@@ -81,5 +81,5 @@ int
 ps_beat_wait_ms(const ps_beat_t *self)
 {
     int64_t wait = self->next_mono - ps_time_mono_ms();
-    return wait < 0 ? 0 : (int) wait;
+    return wait < 0 ? 0 : (int)wait;
 }

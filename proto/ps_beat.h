@@ -15,29 +15,24 @@
 typedef struct ps_beat ps_beat_t;
 
 /* Creates the sender for `service`. Returns NULL on OOM. */
-ps_beat_t *
-ps_beat_new(const char *service);
+ps_beat_t *ps_beat_new(const char *service);
 
 /* Frees it; accepts NULL, sets *self_p to NULL. */
-void
-ps_beat_destroy(ps_beat_t **self_p);
+void ps_beat_destroy(ps_beat_t **self_p);
 
 /* The instance id, e.g. "ai-judge@host:1234". */
-const char *
-ps_beat_instance(const ps_beat_t *self);
+const char *ps_beat_instance(const ps_beat_t *self);
 
 /* Remembers the running config version and the last refused reload
    (NULL: none). Both are copied. */
-void
-ps_beat_set_config(ps_beat_t *self, const char *version, const char *error);
+void ps_beat_set_config(ps_beat_t *self, const char *version,
+                        const char *error);
 
 /* Sends a heartbeat on `collect` when one is due. Returns 0, or -1 when
    a due beat could not be sent (it is retried at the next tick). */
-int
-ps_beat_tick(ps_beat_t *self, zsock_t *collect);
+int ps_beat_tick(ps_beat_t *self, zsock_t *collect);
 
 /* Milliseconds until the next beat is due, for poll timeouts. */
-int
-ps_beat_wait_ms(const ps_beat_t *self);
+int ps_beat_wait_ms(const ps_beat_t *self);
 
 #endif

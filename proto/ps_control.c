@@ -13,8 +13,8 @@ ps_ids_new(const char *type, size_t count, bool with_values)
         return NULL;
     snprintf(self->type, sizeof(self->type), "%.15s", type);
     self->ids = calloc(count + 1, sizeof(*self->ids));
-    self->values = with_values ? calloc(count + 1, sizeof(*self->values))
-                               : NULL;
+    self->values =
+        with_values ? calloc(count + 1, sizeof(*self->values)) : NULL;
     self->count = count;
     if (!self->ids || (with_values && !self->values))
         ps_ids_destroy(&self);
@@ -76,8 +76,8 @@ ps_ids_decode(zframe_t *frame, const char *expect_type, ps_ids_t **out,
         || ps_mp_get_str(&r, "owner", false, &self->owner))
         goto out;
     if (self->values && values != self->count) {
-        snprintf(err, errlen, "field `values`: %zu values for %zu ids",
-                 values, self->count);
+        snprintf(err, errlen, "field `values`: %zu values for %zu ids", values,
+                 self->count);
         goto out;
     }
     rc = 0;
@@ -105,8 +105,8 @@ ps_catchup_decode(zframe_t *frame, int64_t *since, int64_t *limit, char *err,
 {
     ps_mp_reader_t r;
     int rc = -1;
-    if (ps_mp_reader_open(&r, zframe_data(frame), zframe_size(frame),
-                          "catchup", err, errlen)
+    if (ps_mp_reader_open(&r, zframe_data(frame), zframe_size(frame), "catchup",
+                          err, errlen)
             == 0
         && ps_mp_get_int(&r, "since", true, since) == 0
         && ps_mp_get_int(&r, "limit", true, limit) == 0)
@@ -131,8 +131,8 @@ ps_catchup_reply_decode(zframe_t *frame, int64_t *count, int64_t *last_seq,
 {
     ps_mp_reader_t r;
     int rc = -1;
-    if (ps_mp_reader_open(&r, zframe_data(frame), zframe_size(frame),
-                          "events", err, errlen)
+    if (ps_mp_reader_open(&r, zframe_data(frame), zframe_size(frame), "events",
+                          err, errlen)
             == 0
         && ps_mp_get_int(&r, "count", true, count) == 0
         && ps_mp_get_int(&r, "last_seq", true, last_seq) == 0)
@@ -178,14 +178,13 @@ ps_command_encode(const ps_command_t *self)
 }
 
 int
-ps_command_decode(zframe_t *frame, ps_command_t **out, char *err,
-                  size_t errlen)
+ps_command_decode(zframe_t *frame, ps_command_t **out, char *err, size_t errlen)
 {
     ps_mp_reader_t r;
     ps_command_t *self = calloc(1, sizeof(*self));
     int rc = -1;
-    if (ps_mp_reader_open(&r, zframe_data(frame), zframe_size(frame),
-                          "command", err, errlen)
+    if (ps_mp_reader_open(&r, zframe_data(frame), zframe_size(frame), "command",
+                          err, errlen)
         != 0)
         goto out;
     if (!self) {
@@ -314,14 +313,13 @@ ps_status_encode(const ps_status_t *self)
 }
 
 int
-ps_status_decode(zframe_t *frame, ps_status_t **out, char *err,
-                 size_t errlen)
+ps_status_decode(zframe_t *frame, ps_status_t **out, char *err, size_t errlen)
 {
     ps_mp_reader_t r;
     ps_status_t *self = ps_status_new();
     int rc = -1;
-    if (ps_mp_reader_open(&r, zframe_data(frame), zframe_size(frame),
-                          "status", err, errlen)
+    if (ps_mp_reader_open(&r, zframe_data(frame), zframe_size(frame), "status",
+                          err, errlen)
         != 0)
         goto out;
     if (!self) {

@@ -73,61 +73,42 @@ typedef struct {
 
 /* ids: new with a type and room for `count` ids (values when with_values).
    Returns NULL on OOM. */
-ps_ids_t *
-ps_ids_new(const char *type, size_t count, bool with_values);
-void
-ps_ids_destroy(ps_ids_t **self_p);
-zmsg_t *
-ps_ids_encode(const ps_ids_t *self);
+ps_ids_t *ps_ids_new(const char *type, size_t count, bool with_values);
+void ps_ids_destroy(ps_ids_t **self_p);
+zmsg_t *ps_ids_encode(const ps_ids_t *self);
 /* expect_type NULL accepts any of the five types. */
-int
-ps_ids_decode(zframe_t *frame, const char *expect_type, ps_ids_t **out,
-              char *err, size_t errlen);
+int ps_ids_decode(zframe_t *frame, const char *expect_type, ps_ids_t **out,
+                  char *err, size_t errlen);
 
 /* catchup request */
-zmsg_t *
-ps_catchup_encode(int64_t since, int64_t limit);
-int
-ps_catchup_decode(zframe_t *frame, int64_t *since, int64_t *limit, char *err,
-                  size_t errlen);
+zmsg_t *ps_catchup_encode(int64_t since, int64_t limit);
+int ps_catchup_decode(zframe_t *frame, int64_t *since, int64_t *limit,
+                      char *err, size_t errlen);
 
 /* catchup reply: appends the header frame to a new message; the caller
    then appends event frames (ps_event_encode). */
-zmsg_t *
-ps_catchup_reply_new(int64_t count, int64_t last_seq);
+zmsg_t *ps_catchup_reply_new(int64_t count, int64_t last_seq);
 /* Reads the header frame of a reply. */
-int
-ps_catchup_reply_decode(zframe_t *frame, int64_t *count, int64_t *last_seq,
-                        char *err, size_t errlen);
+int ps_catchup_reply_decode(zframe_t *frame, int64_t *count, int64_t *last_seq,
+                            char *err, size_t errlen);
 
-ps_command_t *
-ps_command_new(const char *verb, int64_t request_id, const char *reason);
-void
-ps_command_destroy(ps_command_t **self_p);
-zmsg_t *
-ps_command_encode(const ps_command_t *self);
-int
-ps_command_decode(zframe_t *frame, ps_command_t **out, char *err,
-                  size_t errlen);
+ps_command_t *ps_command_new(const char *verb, int64_t request_id,
+                             const char *reason);
+void ps_command_destroy(ps_command_t **self_p);
+zmsg_t *ps_command_encode(const ps_command_t *self);
+int ps_command_decode(zframe_t *frame, ps_command_t **out, char *err,
+                      size_t errlen);
 
-ps_heartbeat_t *
-ps_heartbeat_new(void);
-void
-ps_heartbeat_destroy(ps_heartbeat_t **self_p);
-zmsg_t *
-ps_heartbeat_encode(const ps_heartbeat_t *self);
-int
-ps_heartbeat_decode(zframe_t *frame, ps_heartbeat_t **out, char *err,
-                    size_t errlen);
+ps_heartbeat_t *ps_heartbeat_new(void);
+void ps_heartbeat_destroy(ps_heartbeat_t **self_p);
+zmsg_t *ps_heartbeat_encode(const ps_heartbeat_t *self);
+int ps_heartbeat_decode(zframe_t *frame, ps_heartbeat_t **out, char *err,
+                        size_t errlen);
 
-ps_status_t *
-ps_status_new(void);
-void
-ps_status_destroy(ps_status_t **self_p);
-zmsg_t *
-ps_status_encode(const ps_status_t *self);
-int
-ps_status_decode(zframe_t *frame, ps_status_t **out, char *err,
-                 size_t errlen);
+ps_status_t *ps_status_new(void);
+void ps_status_destroy(ps_status_t **self_p);
+zmsg_t *ps_status_encode(const ps_status_t *self);
+int ps_status_decode(zframe_t *frame, ps_status_t **out, char *err,
+                     size_t errlen);
 
 #endif

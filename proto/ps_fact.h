@@ -34,8 +34,8 @@
 #include <stdint.h>
 
 typedef struct {
-    int64_t seq;        /* gateway sequence, 1.. */
-    char *kind;         /* decision | staff | applied | apply_failed | elsewhere */
+    int64_t seq; /* gateway sequence, 1.. */
+    char *kind;  /* decision | staff | applied | apply_failed | elsewhere */
     int64_t request_id; /* Overseerr request id */
     int64_t at;         /* ms epoch */
     char *outcome;      /* approve | decline | review */
@@ -75,33 +75,24 @@ typedef struct {
     size_t blob_len;     /* bytes in blob */
 } ps_model_t;
 
-ps_event_t *
-ps_event_new(void);
-void
-ps_event_destroy(ps_event_t **self_p);
+ps_event_t *ps_event_new(void);
+void ps_event_destroy(ps_event_t **self_p);
 /* Encodes into a new frame (caller owns); NULL on OOM. */
-zframe_t *
-ps_event_encode(const ps_event_t *self);
+zframe_t *ps_event_encode(const ps_event_t *self);
 /* Decodes into a new event; 0, or -1 with the field at fault in err. */
-int
-ps_event_decode(zframe_t *frame, ps_event_t **out, char *err, size_t errlen);
+int ps_event_decode(zframe_t *frame, ps_event_t **out, char *err,
+                    size_t errlen);
 
-ps_usage_t *
-ps_usage_new(void);
-void
-ps_usage_destroy(ps_usage_t **self_p);
-zmsg_t *
-ps_usage_encode(const ps_usage_t *self);
-int
-ps_usage_decode(zframe_t *frame, ps_usage_t **out, char *err, size_t errlen);
+ps_usage_t *ps_usage_new(void);
+void ps_usage_destroy(ps_usage_t **self_p);
+zmsg_t *ps_usage_encode(const ps_usage_t *self);
+int ps_usage_decode(zframe_t *frame, ps_usage_t **out, char *err,
+                    size_t errlen);
 
-ps_model_t *
-ps_model_new(void);
-void
-ps_model_destroy(ps_model_t **self_p);
-zmsg_t *
-ps_model_encode(const ps_model_t *self);
-int
-ps_model_decode(zframe_t *frame, ps_model_t **out, char *err, size_t errlen);
+ps_model_t *ps_model_new(void);
+void ps_model_destroy(ps_model_t **self_p);
+zmsg_t *ps_model_encode(const ps_model_t *self);
+int ps_model_decode(zframe_t *frame, ps_model_t **out, char *err,
+                    size_t errlen);
 
 #endif

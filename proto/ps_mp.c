@@ -87,8 +87,7 @@ ps_mp_kv_strs(ps_mp_writer_t *w, const char *key, char *const *values,
 }
 
 void
-ps_mp_kv_bin(ps_mp_writer_t *w, const char *key, const void *data,
-             size_t len)
+ps_mp_kv_bin(ps_mp_writer_t *w, const char *key, const void *data, size_t len)
 {
     ps_mp_key(w, key);
     msgpack_pack_bin(&w->packer, len);
@@ -107,8 +106,7 @@ ps_mp_writer_frame(ps_mp_writer_t *w)
     if (frame) {
         memcpy(zframe_data(frame), head.data, head.size);
         if (w->body.size)
-            memcpy(zframe_data(frame) + head.size, w->body.data,
-                   w->body.size);
+            memcpy(zframe_data(frame) + head.size, w->body.data, w->body.size);
     }
     msgpack_sbuffer_destroy(&head);
     ps_mp_writer_abandon(w);
@@ -148,7 +146,7 @@ s_be(const unsigned char *data, size_t pos, int bytes)
 bool
 ps_mp_sane(const char *buffer, size_t len)
 {
-    const unsigned char *data = (const unsigned char *) buffer;
+    const unsigned char *data = (const unsigned char *)buffer;
     size_t pos = 0;
     uint64_t pending = 1;
     while (pending > 0) {
@@ -156,10 +154,10 @@ ps_mp_sane(const char *buffer, size_t len)
             return false;
         unsigned char b = data[pos++];
         pending--;
-        uint64_t skip = 0;    /* payload bytes after the header */
+        uint64_t skip = 0; /* payload bytes after the header */
         uint64_t children = 0;
-        int lenbytes = 0;     /* size of a length field that follows */
-        int kind = 0;         /* 0 scalar, 1 array, 2 map */
+        int lenbytes = 0; /* size of a length field that follows */
+        int kind = 0;     /* 0 scalar, 1 array, 2 map */
         if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
             skip = 0;
         else if (b >= 0x80 && b <= 0x8f)
@@ -170,35 +168,92 @@ ps_mp_sane(const char *buffer, size_t len)
             skip = b & 0x1f;
         else {
             switch (b) {
-                case 0xc4: case 0xd9: lenbytes = 1; break;
-                case 0xc5: case 0xda: lenbytes = 2; break;
-                case 0xc6: case 0xdb: lenbytes = 4; break;
-                case 0xc7: lenbytes = 1; skip = 1; break;
-                case 0xc8: lenbytes = 2; skip = 1; break;
-                case 0xc9: lenbytes = 4; skip = 1; break;
-                case 0xca: skip = 4; break;
-                case 0xcb: skip = 8; break;
-                case 0xcc: case 0xd0: skip = 1; break;
-                case 0xcd: case 0xd1: skip = 2; break;
-                case 0xce: case 0xd2: skip = 4; break;
-                case 0xcf: case 0xd3: skip = 8; break;
-                case 0xd4: skip = 2; break;
-                case 0xd5: skip = 3; break;
-                case 0xd6: skip = 5; break;
-                case 0xd7: skip = 9; break;
-                case 0xd8: skip = 17; break;
-                case 0xdc: kind = 1; lenbytes = 2; break;
-                case 0xdd: kind = 1; lenbytes = 4; break;
-                case 0xde: kind = 2; lenbytes = 2; break;
-                case 0xdf: kind = 2; lenbytes = 4; break;
-                default: return false; /* 0xc1 is never used */
+                case 0xc4:
+                case 0xd9:
+                    lenbytes = 1;
+                    break;
+                case 0xc5:
+                case 0xda:
+                    lenbytes = 2;
+                    break;
+                case 0xc6:
+                case 0xdb:
+                    lenbytes = 4;
+                    break;
+                case 0xc7:
+                    lenbytes = 1;
+                    skip = 1;
+                    break;
+                case 0xc8:
+                    lenbytes = 2;
+                    skip = 1;
+                    break;
+                case 0xc9:
+                    lenbytes = 4;
+                    skip = 1;
+                    break;
+                case 0xca:
+                    skip = 4;
+                    break;
+                case 0xcb:
+                    skip = 8;
+                    break;
+                case 0xcc:
+                case 0xd0:
+                    skip = 1;
+                    break;
+                case 0xcd:
+                case 0xd1:
+                    skip = 2;
+                    break;
+                case 0xce:
+                case 0xd2:
+                    skip = 4;
+                    break;
+                case 0xcf:
+                case 0xd3:
+                    skip = 8;
+                    break;
+                case 0xd4:
+                    skip = 2;
+                    break;
+                case 0xd5:
+                    skip = 3;
+                    break;
+                case 0xd6:
+                    skip = 5;
+                    break;
+                case 0xd7:
+                    skip = 9;
+                    break;
+                case 0xd8:
+                    skip = 17;
+                    break;
+                case 0xdc:
+                    kind = 1;
+                    lenbytes = 2;
+                    break;
+                case 0xdd:
+                    kind = 1;
+                    lenbytes = 4;
+                    break;
+                case 0xde:
+                    kind = 2;
+                    lenbytes = 2;
+                    break;
+                case 0xdf:
+                    kind = 2;
+                    lenbytes = 4;
+                    break;
+                default:
+                    return false; /* 0xc1 is never used */
             }
         }
         if (lenbytes) {
-            if ((size_t) lenbytes > len - pos)
+            if ((size_t)lenbytes > len - pos)
                 return false;
             uint64_t n = s_be(data, pos, lenbytes);
-            pos += (size_t) lenbytes;
+            pos += (size_t)lenbytes;
             if (kind)
                 children = n;
             else
@@ -208,14 +263,13 @@ ps_mp_sane(const char *buffer, size_t len)
             children *= 2;
         if (skip > len - pos)
             return false;
-        pos += (size_t) skip;
+        pos += (size_t)skip;
         pending += children;
     }
     return pos == len;
 }
 
-static int
-s_fail(ps_mp_reader_t *r, const char *format, ...)
+static int s_fail(ps_mp_reader_t *r, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
@@ -256,11 +310,12 @@ ps_mp_reader_open(ps_mp_reader_t *r, const void *data, size_t len,
     r->err = err;
     r->errlen = errlen;
     if (len > PS_MP_MAX_FRAME)
-        return s_fail(r, "message of %zu bytes is over the %d-byte limit",
-                      len, PS_MP_MAX_FRAME);
+        return s_fail(r, "message of %zu bytes is over the %d-byte limit", len,
+                      PS_MP_MAX_FRAME);
     if (!ps_mp_sane(data, len))
-        return s_fail(r, "malformed msgpack (%zu bytes): truncated, trailing "
-                         "bytes or impossible lengths",
+        return s_fail(r,
+                      "malformed msgpack (%zu bytes): truncated, trailing "
+                      "bytes or impossible lengths",
                       len);
     size_t offset = 0;
     if (msgpack_unpack_next(&r->unpacked, data, len, &offset)
@@ -281,8 +336,9 @@ ps_mp_reader_open(ps_mp_reader_t *r, const void *data, size_t len,
         goto out;
     }
     if (r->major > PS_PROTO_MAJOR) {
-        s_fail(r, "%s message version %s is newer than this program reads "
-                  "(%d.x)",
+        s_fail(r,
+               "%s message version %s is newer than this program reads "
+               "(%d.x)",
                type, version, PS_PROTO_MAJOR);
         goto out;
     }
@@ -310,8 +366,8 @@ ps_mp_peek_type(zframe_t *frame, char *type, size_t len)
 {
     ps_mp_reader_t reader;
     char err[8];
-    int rc = ps_mp_reader_open(&reader, zframe_data(frame),
-                               zframe_size(frame), NULL, err, sizeof(err));
+    int rc = ps_mp_reader_open(&reader, zframe_data(frame), zframe_size(frame),
+                               NULL, err, sizeof(err));
     if (rc == 0)
         snprintf(type, len, "%s", reader.type);
     ps_mp_reader_close(&reader);
@@ -334,8 +390,8 @@ static int
 s_obj_int(const msgpack_object *o, int64_t *out)
 {
     if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER
-        && o->via.u64 <= (uint64_t) INT64_MAX) {
-        *out = (int64_t) o->via.u64;
+        && o->via.u64 <= (uint64_t)INT64_MAX) {
+        *out = (int64_t)o->via.u64;
         return 0;
     }
     if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
@@ -346,8 +402,7 @@ s_obj_int(const msgpack_object *o, int64_t *out)
 }
 
 int
-ps_mp_get_int(ps_mp_reader_t *r, const char *key, bool required,
-              int64_t *out)
+ps_mp_get_int(ps_mp_reader_t *r, const char *key, bool required, int64_t *out)
 {
     const msgpack_object *o = s_find(r, key);
     if (!o)
@@ -358,8 +413,7 @@ ps_mp_get_int(ps_mp_reader_t *r, const char *key, bool required,
 }
 
 int
-ps_mp_get_double(ps_mp_reader_t *r, const char *key, bool required,
-                 double *out)
+ps_mp_get_double(ps_mp_reader_t *r, const char *key, bool required, double *out)
 {
     const msgpack_object *o = s_find(r, key);
     int64_t whole;
@@ -368,7 +422,7 @@ ps_mp_get_double(ps_mp_reader_t *r, const char *key, bool required,
     if (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32)
         *out = o->via.f64;
     else if (s_obj_int(o, &whole) == 0)
-        *out = (double) whole;
+        *out = (double)whole;
     else
         return s_fail(r, "field `%s`: expected a number", key);
     return 0;
@@ -409,8 +463,8 @@ ps_mp_get_str(ps_mp_reader_t *r, const char *key, bool required, char **out)
 }
 
 int
-ps_mp_get_ints(ps_mp_reader_t *r, const char *key, bool required,
-               int64_t **out, size_t *count)
+ps_mp_get_ints(ps_mp_reader_t *r, const char *key, bool required, int64_t **out,
+               size_t *count)
 {
     const msgpack_object *o = s_find(r, key);
     if (!o)
@@ -462,8 +516,8 @@ ps_mp_strs_free(char ***items, size_t *count)
 }
 
 int
-ps_mp_get_strs(ps_mp_reader_t *r, const char *key, bool required,
-               char ***out, size_t *count)
+ps_mp_get_strs(ps_mp_reader_t *r, const char *key, bool required, char ***out,
+               size_t *count)
 {
     const msgpack_object *o = s_find(r, key);
     if (!o)

@@ -74,102 +74,91 @@ typedef enum {
 } ps_outcome_t;
 
 typedef struct {
-    char type[16];            /* request|enriched|undecided|decision|release */
-    int64_t request_id;       /* Overseerr request id */
-    char *media_type;         /* "movie" | "tv" */
-    int64_t tmdb_id;          /* TMDB id */
-    bool is4k;                /* 4K request */
-    int64_t requested_at;     /* ms epoch */
-    int64_t *seasons;         /* requested season numbers */
-    size_t season_count;      /* entries in seasons */
-    char *trigger;            /* scan | webhook | rejudge */
-    int64_t user_id;          /* requester id */
-    char *user_name;          /* displayName */
-    char *user_username;      /* username */
-    char *user_plex;          /* plexUsername */
-    char *user_email;         /* email (PII) */
-    int64_t user_created_at;  /* ms epoch */
-    int64_t user_requests;    /* requestCount */
-    char *title;              /* enriched title */
-    int64_t year;             /* year, 0 unknown */
-    int64_t *genre_ids;       /* TMDB genre ids */
-    char **genres;            /* genre names */
-    size_t genre_count;       /* entries in genres and genre_ids */
-    double rating;            /* voteAverage */
-    int64_t votes;            /* voteCount */
-    double popularity;        /* popularity */
-    char *release_date;       /* YYYY-MM-DD */
-    char *media_status;       /* TMDB status */
-    char *certification;      /* US certification */
-    char *language;           /* original language */
-    int64_t runtime;          /* minutes */
-    int64_t total_seasons;    /* numberOfSeasons */
+    char type[16];           /* request|enriched|undecided|decision|release */
+    int64_t request_id;      /* Overseerr request id */
+    char *media_type;        /* "movie" | "tv" */
+    int64_t tmdb_id;         /* TMDB id */
+    bool is4k;               /* 4K request */
+    int64_t requested_at;    /* ms epoch */
+    int64_t *seasons;        /* requested season numbers */
+    size_t season_count;     /* entries in seasons */
+    char *trigger;           /* scan | webhook | rejudge */
+    int64_t user_id;         /* requester id */
+    char *user_name;         /* displayName */
+    char *user_username;     /* username */
+    char *user_plex;         /* plexUsername */
+    char *user_email;        /* email (PII) */
+    int64_t user_created_at; /* ms epoch */
+    int64_t user_requests;   /* requestCount */
+    char *title;             /* enriched title */
+    int64_t year;            /* year, 0 unknown */
+    int64_t *genre_ids;      /* TMDB genre ids */
+    char **genres;           /* genre names */
+    size_t genre_count;      /* entries in genres and genre_ids */
+    double rating;           /* voteAverage */
+    int64_t votes;           /* voteCount */
+    double popularity;       /* popularity */
+    char *release_date;      /* YYYY-MM-DD */
+    char *media_status;      /* TMDB status */
+    char *certification;     /* US certification */
+    char *language;          /* original language */
+    int64_t runtime;         /* minutes */
+    int64_t total_seasons;   /* numberOfSeasons */
     int64_t requested_episodes; /* episodes requested */
-    bool adult;               /* TMDB adult */
-    char *overview;           /* trimmed overview */
-    char *poster_path;        /* poster path */
-    ps_outcome_t outcome;     /* decision */
-    char *source;             /* rule | ai | learner | staff | error */
-    char *rule;               /* deciding rule id */
-    char *message_id;         /* explanation id */
-    char **params;            /* key, value pairs */
-    size_t param_count;       /* entries in params (even) */
-    char *explanation;        /* English text */
-    bool has_score;           /* score is meaningful */
-    double score;             /* approval score */
-    bool has_ai_score;        /* ai_score is meaningful */
-    double ai_score;          /* raw LLM score */
-    char *model;              /* LLM model */
-    char **matched;           /* rules that matched */
-    size_t matched_count;     /* entries in matched */
-    char *ruleset;            /* rules version */
-    char *reason;             /* release reason */
+    bool adult;                 /* TMDB adult */
+    char *overview;             /* trimmed overview */
+    char *poster_path;          /* poster path */
+    ps_outcome_t outcome;       /* decision */
+    char *source;               /* rule | ai | learner | staff | error */
+    char *rule;                 /* deciding rule id */
+    char *message_id;           /* explanation id */
+    char **params;              /* key, value pairs */
+    size_t param_count;         /* entries in params (even) */
+    char *explanation;          /* English text */
+    bool has_score;             /* score is meaningful */
+    double score;               /* approval score */
+    bool has_ai_score;          /* ai_score is meaningful */
+    double ai_score;            /* raw LLM score */
+    char *model;                /* LLM model */
+    char **matched;             /* rules that matched */
+    size_t matched_count;       /* entries in matched */
+    char *ruleset;              /* rules version */
+    char *reason;               /* release reason */
 } ps_work_t;
 
 /* Creates an empty record of the given type. Returns NULL on OOM. */
-ps_work_t *
-ps_work_new(const char *type);
+ps_work_t *ps_work_new(const char *type);
 
 /* Frees a record; accepts NULL, sets *self_p to NULL. */
-void
-ps_work_destroy(ps_work_t **self_p);
+void ps_work_destroy(ps_work_t **self_p);
 
 /* Deep copy that shares nothing with the original; NULL on OOM. */
-ps_work_t *
-ps_work_dup(const ps_work_t *self);
+ps_work_t *ps_work_dup(const ps_work_t *self);
 
 /* Changes the stage name (request -> enriched -> decision). */
-void
-ps_work_set_type(ps_work_t *self, const char *type);
+void ps_work_set_type(ps_work_t *self, const char *type);
 
 /* Replaces a string field: frees *slot and stores a copy of value (NULL
    clears). Returns 0, or -1 on OOM. */
-int
-ps_work_set_str(char **slot, const char *value);
+int ps_work_set_str(char **slot, const char *value);
 
 /* Appends a key/value parameter of the explanation. */
-int
-ps_work_add_param(ps_work_t *self, const char *key, const char *value);
+int ps_work_add_param(ps_work_t *self, const char *key, const char *value);
 
 /* Appends the id of a rule that matched. */
-int
-ps_work_add_matched(ps_work_t *self, const char *rule);
+int ps_work_add_matched(ps_work_t *self, const char *rule);
 
 /* Encodes into a new single-frame message (caller owns), NULL on OOM. */
-zmsg_t *
-ps_work_encode(const ps_work_t *self);
+zmsg_t *ps_work_encode(const ps_work_t *self);
 
 /* Decodes a frame into a new record (*out, caller owns). Returns 0, or -1
    with the reason (the field at fault) in err. */
-int
-ps_work_decode(zframe_t *frame, ps_work_t **out, char *err, size_t errlen);
+int ps_work_decode(zframe_t *frame, ps_work_t **out, char *err, size_t errlen);
 
 /* "approve" / "decline" / "review" / "" */
-const char *
-ps_outcome_name(ps_outcome_t outcome);
+const char *ps_outcome_name(ps_outcome_t outcome);
 
 /* Parses an outcome word. Returns 0, or -1. */
-int
-ps_outcome_parse(const char *name, ps_outcome_t *outcome);
+int ps_outcome_parse(const char *name, ps_outcome_t *outcome);
 
 #endif

@@ -36,20 +36,20 @@
 #define GW_CLAIM_MAX 1000
 
 struct gateway {
-    gw_shared_t shared;        /* what the threads share */
-    char *config_path;         /* for reloads */
-    gw_store_t *store;         /* the bus loop's connection */
-    zsock_t *collect;          /* PULL */
-    zsock_t *events;           /* PUB */
-    zsock_t *authority;        /* REP */
-    zsock_t *commands;         /* PUSH to the poller */
-    zsock_t *nudge;            /* inproc PULL from HTTP workers, applier */
-    zpoller_t *poller;         /* over the three inputs */
-    int64_t published_seq;     /* last event published */
-    pthread_t applier;         /* the applier thread */
-    bool applier_started;      /* join it on destroy */
-    struct mg_context *http;   /* civetweb */
-    char config_error[512];    /* last refused reload */
+    gw_shared_t shared;      /* what the threads share */
+    char *config_path;       /* for reloads */
+    gw_store_t *store;       /* the bus loop's connection */
+    zsock_t *collect;        /* PULL */
+    zsock_t *events;         /* PUB */
+    zsock_t *authority;      /* REP */
+    zsock_t *commands;       /* PUSH to the poller */
+    zsock_t *nudge;          /* inproc PULL from HTTP workers, applier */
+    zpoller_t *poller;       /* over the three inputs */
+    int64_t published_seq;   /* last event published */
+    pthread_t applier;       /* the applier thread */
+    bool applier_started;    /* join it on destroy */
+    struct mg_context *http; /* civetweb */
+    char config_error[512];  /* last refused reload */
 };
 
 void
@@ -68,9 +68,9 @@ s_overseerr_for(gw_shared_t *shared)
 {
     pthread_rwlock_rdlock(&shared->config_lock);
     ps_config_t *config = shared->config;
-    ps_overseerr_t *client = ps_overseerr_new(
-        config->overseerr.url, config->overseerr.api_key,
-        config->overseerr.timeout_ms);
+    ps_overseerr_t *client =
+        ps_overseerr_new(config->overseerr.url, config->overseerr.api_key,
+                         config->overseerr.timeout_ms);
     pthread_rwlock_unlock(&shared->config_lock);
     return client;
 }
@@ -123,19 +123,19 @@ s_apply_due(gw_store_t *store, ps_overseerr_t *overseerr, int retry_s)
         if (rc == GW_APPLY_RETRY)
             ps_log_warn("apply failed, will retry req=%lld outcome=%s "
                         "in=%ds err=\"%s\"",
-                        (long long) request_id, ps_outcome_name(outcome),
+                        (long long)request_id, ps_outcome_name(outcome),
                         retry_s, detail);
         else if (rc == GW_APPLY_ELSEWHERE)
             ps_log_info("decided elsewhere req=%lld status=%lld",
-                        (long long) request_id, (long long) status);
+                        (long long)request_id, (long long)status);
         else
-            ps_log_debug("applied req=%lld outcome=%s", (long long) request_id,
+            ps_log_debug("applied req=%lld outcome=%s", (long long)request_id,
                          ps_outcome_name(outcome));
         if (gw_store_apply_result(store, request_id, rc, status, detail, now,
-                                  now + (int64_t) retry_s * 1000)
+                                  now + (int64_t)retry_s * 1000)
             != 0) {
             ps_log_error("cannot record apply result req=%lld err=\"%s\"",
-                         (long long) request_id, gw_store_error(store));
+                         (long long)request_id, gw_store_error(store));
             break;
         }
         handled++;
@@ -233,35 +233,32 @@ s_on_decision(gateway_t *self, zframe_t *frame)
         if (gw_store_release(self->store, work->request_id, work->reason, now)
             != 0)
             ps_log_error("cannot release req=%lld err=\"%s\"",
-                         (long long) work->request_id,
+                         (long long)work->request_id,
                          gw_store_error(self->store));
         else
             ps_log_info("claim released req=%lld reason=\"%s\"",
-                        (long long) work->request_id,
+                        (long long)work->request_id,
                         work->reason ? work->reason : "");
-    }
-    else if (strcmp(work->type, "decision") != 0)
+    } else if (strcmp(work->type, "decision") != 0)
         ps_log_error("dropped a %s message on collect: only decisions and "
                      "releases belong there",
                      work->type);
     else {
         gw_record_rc_t rc = gw_store_record_decision(self->store, work, now);
         if (rc == GW_RECORD_OK) {
-            ps_log_info("decided req=%lld outcome=%s source=%s rule=%s",
-                        (long long) work->request_id,
-                        ps_outcome_name(work->outcome),
-                        work->source ? work->source : "",
-                        work->rule ? work->rule : "");
+            ps_log_info(
+                "decided req=%lld outcome=%s source=%s rule=%s",
+                (long long)work->request_id, ps_outcome_name(work->outcome),
+                work->source ? work->source : "", work->rule ? work->rule : "");
             if (work->outcome != PS_OUTCOME_REVIEW)
                 gw_shared_wake_applier(&self->shared);
-        }
-        else if (rc == GW_RECORD_ERROR)
+        } else if (rc == GW_RECORD_ERROR)
             ps_log_error("cannot record decision req=%lld err=\"%s\"",
-                         (long long) work->request_id,
+                         (long long)work->request_id,
                          gw_store_error(self->store));
         else
             ps_log_warn("ignored a decision for req=%lld: %s",
-                        (long long) work->request_id,
+                        (long long)work->request_id,
                         rc == GW_RECORD_DUPLICATE ? "already decided"
                                                   : "never claimed");
     }
@@ -283,11 +280,10 @@ s_on_elsewhere(gateway_t *self, zframe_t *frame)
                                          ps_time_now_ms());
         if (rc < 0)
             ps_log_error("cannot close req=%lld err=\"%s\"",
-                         (long long) ids->ids[i],
-                         gw_store_error(self->store));
+                         (long long)ids->ids[i], gw_store_error(self->store));
         else if (rc > 0)
             ps_log_info("closed as decided elsewhere req=%lld status=%lld",
-                        (long long) ids->ids[i], (long long) status);
+                        (long long)ids->ids[i], (long long)status);
     }
     ps_ids_destroy(&ids);
 }
@@ -304,8 +300,7 @@ s_on_collect(gateway_t *self)
     if (!frame || ps_mp_peek_type(frame, type, sizeof(type)) != 0) {
         ps_log_error("dropped an unreadable message on collect (%zu bytes)",
                      frame ? zframe_size(frame) : 0);
-    }
-    else if (strcmp(type, "decision") == 0 || strcmp(type, "release") == 0)
+    } else if (strcmp(type, "decision") == 0 || strcmp(type, "release") == 0)
         s_on_decision(self, frame);
     else if (strcmp(type, "heartbeat") == 0) {
         ps_heartbeat_t *beat = NULL;
@@ -314,25 +309,21 @@ s_on_collect(gateway_t *self)
         else
             ps_log_error("dropped a malformed heartbeat: %s", err);
         ps_heartbeat_destroy(&beat);
-    }
-    else if (strcmp(type, "status") == 0) {
+    } else if (strcmp(type, "status") == 0) {
         ps_status_t *status = NULL;
         if (ps_status_decode(frame, &status, err, sizeof(err)) == 0)
             gw_health_status(self->shared.health, status);
         else
             ps_log_error("dropped a malformed status: %s", err);
         ps_status_destroy(&status);
-    }
-    else if (strcmp(type, "usage") == 0) {
+    } else if (strcmp(type, "usage") == 0) {
         ps_usage_t *usage = NULL;
         if (ps_usage_decode(frame, &usage, err, sizeof(err)) != 0)
             ps_log_error("dropped a malformed usage record: %s", err);
         else if (gw_store_add_usage(self->store, usage) != 0)
-            ps_log_error("cannot store usage: %s",
-                         gw_store_error(self->store));
+            ps_log_error("cannot store usage: %s", gw_store_error(self->store));
         ps_usage_destroy(&usage);
-    }
-    else if (strcmp(type, "elsewhere") == 0)
+    } else if (strcmp(type, "elsewhere") == 0)
         s_on_elsewhere(self, frame);
     else
         ps_log_warn("ignored a %s message on collect", type);
@@ -348,12 +339,12 @@ s_answer_claim(gateway_t *self, ps_ids_t *ask)
     int lease_s = self->shared.config->gateway.lease_s;
     if (ask->count > GW_CLAIM_MAX
         || gw_store_claim(self->store, ask->ids, ask->count, ps_time_now_ms(),
-                          (int64_t) lease_s * 1000, ask->owner, granted->ids,
+                          (int64_t)lease_s * 1000, ask->owner, granted->ids,
                           &granted->count)
                != 0) {
-        ps_log_error("claim refused: %s",
-                     ask->count > GW_CLAIM_MAX ? "too many ids"
-                                               : gw_store_error(self->store));
+        ps_log_error("claim refused: %s", ask->count > GW_CLAIM_MAX
+                                              ? "too many ids"
+                                              : gw_store_error(self->store));
         granted->count = 0;
     }
     zmsg_t *reply = ps_ids_encode(granted);
@@ -369,8 +360,8 @@ s_answer_pending(gateway_t *self, ps_ids_t *seen)
         return NULL;
     free(check->ids);
     check->ids = NULL;
-    if (gw_store_open_not_seen(self->store, seen->ids, seen->count,
-                               &check->ids, &check->count)
+    if (gw_store_open_not_seen(self->store, seen->ids, seen->count, &check->ids,
+                               &check->count)
         != 0)
         ps_log_error("cannot list open requests: %s",
                      gw_store_error(self->store));
@@ -398,7 +389,7 @@ s_answer_catchup(gateway_t *self, zframe_t *frame)
         return NULL;
     }
     int64_t last = count ? events[count - 1]->seq : since;
-    zmsg_t *reply = ps_catchup_reply_new((int64_t) count, last);
+    zmsg_t *reply = ps_catchup_reply_new((int64_t)count, last);
     for (size_t i = 0; i < count; i++) {
         zframe_t *event = ps_event_encode(events[i]);
         if (reply && event)
@@ -435,8 +426,7 @@ s_on_authority(gateway_t *self)
                 ps_log_error("authority cannot answer a %s message", type);
             ps_ids_destroy(&ids);
         }
-    }
-    else
+    } else
         ps_log_error("dropped an unreadable authority request");
     /* REP must answer every request; an empty frame tells the asker its
        request was refused. */
@@ -533,17 +523,17 @@ s_bind_all(gateway_t *self, char *err, size_t errlen)
         snprintf(err, errlen, "cannot bind %s", self->shared.nudge_endpoint);
         return -1;
     }
-    self->poller = zpoller_new(self->collect, self->authority, self->nudge,
-                               NULL);
+    self->poller =
+        zpoller_new(self->collect, self->authority, self->nudge, NULL);
     return self->poller ? 0 : -1;
 }
 
 static void
 s_exit_thread(const struct mg_context *ctx, int thread_type, void *user)
 {
-    (void) ctx;
-    (void) thread_type;
-    (void) user;
+    (void)ctx;
+    (void)thread_type;
+    (void)user;
     gw_http_thread_exit();
 }
 
@@ -607,7 +597,7 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
     shared->config = config;
     shared->health = gw_health_new();
     snprintf(shared->nudge_endpoint, sizeof(shared->nudge_endpoint),
-             "inproc://gw-nudge-%p", (void *) self);
+             "inproc://gw-nudge-%p", (void *)self);
     snprintf(shared->web_root, sizeof(shared->web_root), "%s",
              *config->gateway.web_root ? config->gateway.web_root
                                        : PS_WEB_ROOT_DEFAULT);
@@ -615,7 +605,7 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
     int n = snprintf(shared->db_path, sizeof(shared->db_path),
                      "%s/moderation.db", config->data_dir);
     if (!shared->health || (config_path && !self->config_path) || n < 0
-        || (size_t) n >= sizeof(shared->db_path)) {
+        || (size_t)n >= sizeof(shared->db_path)) {
         snprintf(err, errlen, "out of memory or data_dir too long");
         goto fail;
     }

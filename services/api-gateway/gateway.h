@@ -17,16 +17,13 @@ typedef struct gateway gateway_t;
    (*config_p becomes NULL). config_path is kept for reloads (may be
    NULL). Opens the database, binds every socket and starts HTTP. Returns
    NULL with the reason in err. */
-gateway_t *
-gateway_new(ps_config_t **config_p, const char *config_path, char *err,
-            size_t errlen);
+gateway_t *gateway_new(ps_config_t **config_p, const char *config_path,
+                       char *err, size_t errlen);
 
 /* Runs the bus loop until interrupted. Returns 0 on a clean stop. */
-int
-gateway_run(gateway_t *self);
+int gateway_run(gateway_t *self);
 
 /* Stops HTTP and the applier and frees everything; accepts NULL. */
-void
-gateway_destroy(gateway_t **self_p);
+void gateway_destroy(gateway_t **self_p);
 
 #endif

@@ -10,7 +10,7 @@ s_read_status(ps_overseerr_t *overseerr, int64_t request_id, int64_t *status,
               char *detail, size_t detail_len)
 {
     char path[64];
-    snprintf(path, sizeof(path), "/request/%lld", (long long) request_id);
+    snprintf(path, sizeof(path), "/request/%lld", (long long)request_id);
     json_t *body = NULL;
     ps_overseerr_rc_t rc = ps_overseerr_get(overseerr, path, &body);
     if (rc == PS_OVERSEERR_NOT_FOUND) {
@@ -45,7 +45,7 @@ gw_apply(ps_overseerr_t *overseerr, int64_t request_id, ps_outcome_t outcome,
         return GW_APPLY_ELSEWHERE;
 
     char path[64];
-    snprintf(path, sizeof(path), "/request/%lld/%s", (long long) request_id,
+    snprintf(path, sizeof(path), "/request/%lld/%s", (long long)request_id,
              outcome == PS_OUTCOME_APPROVE ? "approve" : "decline");
     json_t *body = NULL;
     ps_overseerr_rc_t rc = ps_overseerr_post(overseerr, path, &body);

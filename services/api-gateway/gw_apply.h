@@ -20,8 +20,8 @@
 /* Applies `outcome` (approve or decline) to the request. On ELSEWHERE,
    *status is the Overseerr status found (0 when the request is gone). On
    RETRY, detail holds the reason. */
-gw_apply_rc_t
-gw_apply(ps_overseerr_t *overseerr, int64_t request_id, ps_outcome_t outcome,
-         int64_t *status, char *detail, size_t detail_len);
+gw_apply_rc_t gw_apply(ps_overseerr_t *overseerr, int64_t request_id,
+                       ps_outcome_t outcome, int64_t *status, char *detail,
+                       size_t detail_len);
 
 #endif

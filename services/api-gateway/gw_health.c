@@ -12,12 +12,12 @@ static const char *const s_services[] = {"poller", "enricher", "rule-engine",
 #define S_SERVICE_COUNT (sizeof(s_services) / sizeof(s_services[0]))
 
 typedef struct {
-    char service[32];         /* service name */
-    char instance[160];       /* instance id */
-    int64_t seen_mono;        /* last beat, monotonic ms */
-    int64_t started_at;       /* ms epoch */
-    char config_version[32];  /* running config */
-    char config_error[512];   /* last refused reload */
+    char service[32];        /* service name */
+    char instance[160];      /* instance id */
+    int64_t seen_mono;       /* last beat, monotonic ms */
+    int64_t started_at;      /* ms epoch */
+    char config_version[32]; /* running config */
+    char config_error[512];  /* last refused reload */
 } s_instance_t;
 
 struct gw_health {
@@ -55,8 +55,7 @@ gw_health_destroy(gw_health_t **self_p)
 }
 
 void
-gw_health_beat(gw_health_t *self, const ps_heartbeat_t *beat,
-               int64_t now_mono)
+gw_health_beat(gw_health_t *self, const ps_heartbeat_t *beat, int64_t now_mono)
 {
     pthread_mutex_lock(&self->lock);
     s_instance_t *slot = NULL;
@@ -102,8 +101,7 @@ gw_health_status(gw_health_t *self, const ps_status_t *status)
 }
 
 void
-gw_health_overseerr(gw_health_t *self, bool ok, const char *detail,
-                    int64_t at)
+gw_health_overseerr(gw_health_t *self, bool ok, const char *detail, int64_t at)
 {
     pthread_mutex_lock(&self->lock);
     self->overseerr_known = true;
@@ -131,39 +129,36 @@ gw_health_json(gw_health_t *self, int64_t now_mono, bool db_ok,
             int64_t age = now_mono - in->seen_mono;
             bool alive = age <= GW_HEALTH_STALE_MS;
             up = up || alive;
-            json_t *entry = json_pack(
-                "{s:s,s:b,s:I,s:I,s:s}", "instance", in->instance, "alive",
-                alive, "last_seen_ms_ago", (json_int_t) age, "started_at",
-                (json_int_t) in->started_at, "config_version",
-                in->config_version);
+            json_t *entry =
+                json_pack("{s:s,s:b,s:I,s:I,s:s}", "instance", in->instance,
+                          "alive", alive, "last_seen_ms_ago", (json_int_t)age,
+                          "started_at", (json_int_t)in->started_at,
+                          "config_version", in->config_version);
             if (entry && in->config_error[0])
                 json_object_set_new(entry, "config_error",
                                     json_string(in->config_error));
             json_array_append_new(instances, entry);
         }
         all_up = all_up && up;
-        json_object_set_new(services, s_services[s],
-                            json_pack("{s:b,s:o}", "ok", up, "instances",
-                                      instances));
+        json_object_set_new(
+            services, s_services[s],
+            json_pack("{s:b,s:o}", "ok", up, "instances", instances));
     }
     json_t *overseerr = json_pack(
         "{s:b,s:s,s:I}", "ok", self->overseerr_known && self->overseerr_ok,
         "detail",
         self->overseerr_known ? self->overseerr_detail : "not checked yet",
-        "checked_at", (json_int_t) self->overseerr_at);
+        "checked_at", (json_int_t)self->overseerr_at);
     all_up = all_up && self->overseerr_known && self->overseerr_ok;
-    json_t *scan = json_pack("{s:b,s:I,s:I,s:I,s:s}", "running",
-                             self->scan.scan_running, "done",
-                             (json_int_t) self->scan.done, "total",
-                             (json_int_t) self->scan.total, "at",
-                             (json_int_t) self->scan.at, "detail",
-                             self->scan_detail);
+    json_t *scan = json_pack(
+        "{s:b,s:I,s:I,s:I,s:s}", "running", self->scan.scan_running, "done",
+        (json_int_t)self->scan.done, "total", (json_int_t)self->scan.total,
+        "at", (json_int_t)self->scan.at, "detail", self->scan_detail);
     json_t *ai = json_pack("{s:s}", "breaker", self->breaker);
     pthread_mutex_unlock(&self->lock);
     *healthy = all_up;
     return json_pack("{s:s,s:o,s:o,s:{s:b,s:s},s:o,s:o}", "status",
                      all_up ? "ok" : "degraded", "services", services,
-                     "overseerr", overseerr, "database", "ok", db_ok,
-                     "detail", db_detail ? db_detail : "", "scan", scan,
-                     "ai", ai);
+                     "overseerr", overseerr, "database", "ok", db_ok, "detail",
+                     db_detail ? db_detail : "", "scan", scan, "ai", ai);
 }

@@ -19,30 +19,24 @@
 
 typedef struct gw_health gw_health_t;
 
-gw_health_t *
-gw_health_new(void);
+gw_health_t *gw_health_new(void);
 
-void
-gw_health_destroy(gw_health_t **self_p);
+void gw_health_destroy(gw_health_t **self_p);
 
 /* Records a heartbeat received at now_mono (monotonic ms). */
-void
-gw_health_beat(gw_health_t *self, const ps_heartbeat_t *beat,
-               int64_t now_mono);
+void gw_health_beat(gw_health_t *self, const ps_heartbeat_t *beat,
+                    int64_t now_mono);
 
 /* Records a status message (scan progress, breaker). */
-void
-gw_health_status(gw_health_t *self, const ps_status_t *status);
+void gw_health_status(gw_health_t *self, const ps_status_t *status);
 
 /* Records the result of an Overseerr probe. detail is copied. */
-void
-gw_health_overseerr(gw_health_t *self, bool ok, const char *detail,
-                    int64_t at);
+void gw_health_overseerr(gw_health_t *self, bool ok, const char *detail,
+                         int64_t at);
 
 /* Builds the health document. db_ok/db_detail come from the caller's own
    probe. *healthy is set when every service and dependency is up. */
-json_t *
-gw_health_json(gw_health_t *self, int64_t now_mono, bool db_ok,
-               const char *db_detail, bool *healthy);
+json_t *gw_health_json(gw_health_t *self, int64_t now_mono, bool db_ok,
+                       const char *db_detail, bool *healthy);
 
 #endif

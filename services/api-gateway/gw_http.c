@@ -90,18 +90,30 @@ static const char *
 s_reason(int status)
 {
     switch (status) {
-        case 200: return "OK";
-        case 202: return "Accepted";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 409: return "Conflict";
-        case 413: return "Payload Too Large";
-        case 500: return "Internal Server Error";
-        case 502: return "Bad Gateway";
-        case 503: return "Service Unavailable";
-        default: return "Status";
+        case 200:
+            return "OK";
+        case 202:
+            return "Accepted";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 409:
+            return "Conflict";
+        case 413:
+            return "Payload Too Large";
+        case 500:
+            return "Internal Server Error";
+        case 502:
+            return "Bad Gateway";
+        case 503:
+            return "Service Unavailable";
+        default:
+            return "Status";
     }
 }
 
@@ -116,15 +128,15 @@ s_send(struct mg_connection *conn, int status, const char *type,
                      "Content-Length: %zu\r\n%s%s\r\n",
                      status, s_reason(status), type, len, s_security_headers,
                      extra_headers ? extra_headers : "");
-    if (n < 0 || (size_t) n >= sizeof(head))
+    if (n < 0 || (size_t)n >= sizeof(head))
         return 500;
-    char *out = malloc((size_t) n + len);
+    char *out = malloc((size_t)n + len);
     if (!out)
         return 500;
-    memcpy(out, head, (size_t) n);
+    memcpy(out, head, (size_t)n);
     if (len)
         memcpy(out + n, body, len);
-    mg_write(conn, out, (size_t) n + len);
+    mg_write(conn, out, (size_t)n + len);
     free(out);
     return status;
 }
@@ -174,7 +186,7 @@ s_read_body(struct mg_connection *conn, char **out)
         }
         if (n == 0)
             break;
-        len += (size_t) n;
+        len += (size_t)n;
     }
     if (len > GW_MAX_BODY) {
         free(body);
@@ -182,7 +194,7 @@ s_read_body(struct mg_connection *conn, char **out)
     }
     body[len] = '\0';
     *out = body;
-    return (long) len;
+    return (long)len;
 }
 
 /* ---- webhook ---------------------------------------------------------- */
@@ -199,9 +211,9 @@ s_secret_matches(const char *header, const char *secret)
         header += 7;
     unsigned char a[crypto_generichash_BYTES];
     unsigned char b[crypto_generichash_BYTES];
-    crypto_generichash(a, sizeof(a), (const unsigned char *) header,
+    crypto_generichash(a, sizeof(a), (const unsigned char *)header,
                        strlen(header), NULL, 0);
-    crypto_generichash(b, sizeof(b), (const unsigned char *) secret,
+    crypto_generichash(b, sizeof(b), (const unsigned char *)secret,
                        strlen(secret), NULL, 0);
     return sodium_memcmp(a, b, sizeof(a)) == 0;
 }
@@ -245,8 +257,7 @@ s_webhook(struct mg_connection *conn, gw_shared_t *shared)
         if (!s_secret_matches(mg_get_header(conn, "Authorization"), secret))
             return s_send_json(conn, 401,
                                json_pack("{s:s}", "detail", "Unauthorized"));
-    }
-    else if (!demo)
+    } else if (!demo)
         return s_send_json(
             conn, 401,
             json_pack("{s:s}", "detail",
@@ -259,7 +270,7 @@ s_webhook(struct mg_connection *conn, gw_shared_t *shared)
     if (len < 0)
         return s_error(conn, 400, "cannot read the request body");
     json_error_t error;
-    json_t *body = json_loadb(text, (size_t) len, 0, &error);
+    json_t *body = json_loadb(text, (size_t)len, 0, &error);
     free(text);
     if (!json_is_object(body)) {
         json_decref(body);
@@ -298,19 +309,17 @@ s_webhook(struct mg_connection *conn, gw_shared_t *shared)
             if (pending || open) {
                 s_send_command(shared, "hint", id, type);
                 answer = json_pack("{s:s,s:I,s:s}", "status", "accepted",
-                                   "request_id", (json_int_t) id, "message",
+                                   "request_id", (json_int_t)id, "message",
                                    pending ? "queued for moderation"
                                            : "checking the decision taken "
                                              "in Overseerr");
-            }
-            else
+            } else
                 answer = json_pack("{s:s,s:I,s:s}", "status", "skipped",
-                                   "request_id", (json_int_t) id, "reason",
+                                   "request_id", (json_int_t)id, "reason",
                                    *state ? "already_processed"
                                           : "not moderated here");
         }
-    }
-    else
+    } else
         answer = json_pack("{s:s,s:s}", "status", "ignored", "reason",
                            "notification type is not moderated");
     json_decref(body);
@@ -320,13 +329,13 @@ s_webhook(struct mg_connection *conn, gw_shared_t *shared)
 /* ---- API -------------------------------------------------------------- */
 
 static bool
-s_query_value(const struct mg_request_info *info, const char *name,
-              char *buf, size_t len)
+s_query_value(const struct mg_request_info *info, const char *name, char *buf,
+              size_t len)
 {
     if (!info->query_string)
         return false;
-    return mg_get_var(info->query_string, strlen(info->query_string), name,
-                      buf, len)
+    return mg_get_var(info->query_string, strlen(info->query_string), name, buf,
+                      len)
            >= 0;
 }
 
@@ -337,9 +346,9 @@ s_health(struct mg_connection *conn, gw_shared_t *shared)
     bool db_ok = store && gw_store_probe(store) == 0;
     bool healthy = false;
     json_t *doc = gw_health_json(shared->health, ps_time_mono_ms(), db_ok,
-                                 db_ok ? "writable"
-                                       : store ? gw_store_error(store)
-                                               : "cannot open",
+                                 db_ok   ? "writable"
+                                 : store ? gw_store_error(store)
+                                         : "cannot open",
                                  &healthy);
     return s_send_json(conn, healthy ? 200 : 503, doc);
 }
@@ -366,8 +375,7 @@ s_decisions(struct mg_connection *conn, gw_shared_t *shared,
     gw_store_t *store = s_store(shared);
     return s_send_json(conn, 200,
                        store ? gw_store_decisions_json(
-                                   store, *outcome ? outcome : NULL, before,
-                                   limit)
+                           store, *outcome ? outcome : NULL, before, limit)
                              : NULL);
 }
 
@@ -381,7 +389,7 @@ s_staff_decision(struct mg_connection *conn, gw_shared_t *shared,
         return s_error(conn, 413, "body over 64 KiB");
     char reason[512] = "";
     if (len > 0) {
-        json_t *body = json_loadb(text, (size_t) len, 0, NULL);
+        json_t *body = json_loadb(text, (size_t)len, 0, NULL);
         const char *given = body ? ps_json_str(body, "reason") : NULL;
         bool bad = !json_is_object(body)
                    || (json_object_get(body, "reason") && !given);
@@ -435,26 +443,26 @@ s_staff_decision(struct mg_connection *conn, gw_shared_t *shared,
                            json_pack("{s:s,s:I,s:I}", "error",
                                      "already decided in Overseerr; the "
                                      "review is closed",
-                                     "request_id", (json_int_t) request_id,
-                                     "overseerr_status", (json_int_t) status));
+                                     "request_id", (json_int_t)request_id,
+                                     "overseerr_status", (json_int_t)status));
     if (rc == GW_APPLY_RETRY) {
         ps_log_warn("staff decision not applied req=%lld err=\"%s\"",
-                    (long long) request_id, detail);
+                    (long long)request_id, detail);
         return s_send_json(conn, 502,
                            json_pack("{s:s,s:s,s:I}", "error",
                                      "Overseerr did not take the decision; "
                                      "the review stays open",
                                      "detail", detail, "request_id",
-                                     (json_int_t) request_id));
+                                     (json_int_t)request_id));
     }
-    ps_log_info("staff decided req=%lld outcome=%s",
-                (long long) request_id, ps_outcome_name(outcome));
-    return s_send_json(conn, 200,
-                       json_pack("{s:b,s:I,s:s,s:s}", "success", 1,
-                                 "request_id", (json_int_t) request_id,
-                                 "outcome", ps_outcome_name(outcome), "state",
-                                 observe_only ? "decided (observe only)"
-                                              : "applied"));
+    ps_log_info("staff decided req=%lld outcome=%s", (long long)request_id,
+                ps_outcome_name(outcome));
+    return s_send_json(
+        conn, 200,
+        json_pack("{s:b,s:I,s:s,s:s}", "success", 1, "request_id",
+                  (json_int_t)request_id, "outcome", ps_outcome_name(outcome),
+                  "state",
+                  observe_only ? "decided (observe only)" : "applied"));
 }
 
 /* Parses "/prefix/{id}/suffix" style paths: the id after `prefix`, and
@@ -469,7 +477,7 @@ s_path_id(const char *uri, const char *prefix, int64_t *id, char *rest,
     const char *start = uri + plen;
     const char *slash = strchr(start, '/');
     char number[24];
-    size_t n = slash ? (size_t) (slash - start) : strlen(start);
+    size_t n = slash ? (size_t)(slash - start) : strlen(start);
     if (n == 0 || n >= sizeof(number))
         return -1;
     memcpy(number, start, n);
@@ -540,7 +548,7 @@ s_api(struct mg_connection *conn, gw_shared_t *shared,
             return s_send_json(conn, 202,
                                json_pack("{s:s,s:I}", "status",
                                          "re-judge requested", "request_id",
-                                         (json_int_t) id));
+                                         (json_int_t)id));
         }
         if (*rest)
             return s_error(conn, 404, "no such route");
@@ -590,18 +598,18 @@ s_file(struct mg_connection *conn, gw_shared_t *shared, const char *uri)
         return s_error(conn, 404, "not found");
     char path[2048];
     int n = snprintf(path, sizeof(path), "%s%s", shared->web_root, uri);
-    if (n < 0 || (size_t) n >= sizeof(path))
+    if (n < 0 || (size_t)n >= sizeof(path))
         return s_error(conn, 404, "not found");
     struct stat info;
     if (stat(path, &info) != 0 || !S_ISREG(info.st_mode)
         || info.st_size > GW_MAX_FILE)
         return s_error(conn, 404, "not found");
     FILE *file = fopen(path, "rb");
-    char *data = file ? malloc((size_t) info.st_size + 1) : NULL;
-    size_t len = data ? fread(data, 1, (size_t) info.st_size, file) : 0;
+    char *data = file ? malloc((size_t)info.st_size + 1) : NULL;
+    size_t len = data ? fread(data, 1, (size_t)info.st_size, file) : 0;
     if (file)
         fclose(file);
-    if (!data || len != (size_t) info.st_size) {
+    if (!data || len != (size_t)info.st_size) {
         free(data);
         return s_error(conn, 500, "cannot read file");
     }

@@ -14,11 +14,9 @@
 
 /* The catch-all request handler; cbdata is the gw_shared_t. Returns the
    HTTP status sent. */
-int
-gw_http_handle(struct mg_connection *conn, void *cbdata);
+int gw_http_handle(struct mg_connection *conn, void *cbdata);
 
 /* Frees the calling worker thread's resources (civetweb exit_thread). */
-void
-gw_http_thread_exit(void);
+void gw_http_thread_exit(void);
 
 #endif

@@ -31,7 +31,6 @@ typedef struct {
 } gw_shared_t;
 
 /* Wakes the applier thread (a decision was recorded or retried). */
-void
-gw_shared_wake_applier(gw_shared_t *shared);
+void gw_shared_wake_applier(gw_shared_t *shared);
 
 #endif

@@ -62,10 +62,10 @@ static const char *const s_migrations[] = {
 };
 
 struct gw_store {
-    sqlite3 *db;                            /* this thread's connection */
-    const char *sql[GW_STORE_STMTS];        /* cache keys (literals) */
-    sqlite3_stmt *stmts[GW_STORE_STMTS];    /* prepared statements */
-    char error[512];                        /* last error */
+    sqlite3 *db;                         /* this thread's connection */
+    const char *sql[GW_STORE_STMTS];     /* cache keys (literals) */
+    sqlite3_stmt *stmts[GW_STORE_STMTS]; /* prepared statements */
+    char error[512];                     /* last error */
 };
 
 gw_store_t *
@@ -76,9 +76,9 @@ gw_store_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    self->db = ps_db_open(path, (const char *const *) s_migrations,
-                          sizeof(s_migrations) / sizeof(s_migrations[0]), err,
-                          errlen);
+    self->db =
+        ps_db_open(path, (const char *const *)s_migrations,
+                   sizeof(s_migrations) / sizeof(s_migrations[0]), err, errlen);
     if (!self->db)
         gw_store_destroy(&self);
     return self;
@@ -197,7 +197,7 @@ s_bind_text(sqlite3_stmt *stmt, int index, const char *text)
 static const char *
 s_column_text(sqlite3_stmt *stmt, int column)
 {
-    return (const char *) sqlite3_column_text(stmt, column);
+    return (const char *)sqlite3_column_text(stmt, column);
 }
 
 /* ---- events ----------------------------------------------------------- */
@@ -247,9 +247,9 @@ s_event_add(gw_store_t *self, const s_event_t *e, int64_t now)
 /* ---- claims ----------------------------------------------------------- */
 
 int
-gw_store_claim(gw_store_t *self, const int64_t *ids, size_t count,
-               int64_t now, int64_t lease_ms, const char *owner,
-               int64_t *granted, size_t *granted_count)
+gw_store_claim(gw_store_t *self, const int64_t *ids, size_t count, int64_t now,
+               int64_t lease_ms, const char *owner, int64_t *granted,
+               size_t *granted_count)
 {
     static const char select_sql[] =
         "SELECT state, lease_until FROM requests WHERE request_id = ?1";
@@ -278,8 +278,7 @@ gw_store_claim(gw_store_t *self, const int64_t *ids, size_t count,
             if (strcmp(state, "released") == 0
                 || (strcmp(state, "in_flight") == 0 && lease_until < now))
                 write_sql = regrant_sql;
-        }
-        else {
+        } else {
             s_fail(self, "claim select");
             goto fail;
         }
@@ -360,8 +359,7 @@ gw_inputs_json(const ps_work_t *w)
         json_array_append_new(seasons, json_integer(w->seasons[i]));
     json_object_set_new(o, "seasons", seasons);
     if (w->total_seasons)
-        json_object_set_new(o, "total_seasons",
-                            json_integer(w->total_seasons));
+        json_object_set_new(o, "total_seasons", json_integer(w->total_seasons));
     if (w->requested_episodes)
         json_object_set_new(o, "requested_episodes",
                             json_integer(w->requested_episodes));
@@ -507,8 +505,8 @@ gw_store_release(gw_store_t *self, int64_t request_id, const char *reason,
 static int
 s_cmp_ids(const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *) a;
-    int64_t y = *(const int64_t *) b;
+    int64_t x = *(const int64_t *)a;
+    int64_t y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }
 
@@ -681,18 +679,14 @@ gw_store_apply_result(gw_store_t *self, int64_t request_id, gw_apply_rc_t rc,
             s_fail(self, "applied");
             goto out;
         }
-        s_event_t event = {.kind = "applied",
-                           .request_id = request_id,
-                           .source = "gateway"};
+        s_event_t event = {
+            .kind = "applied", .request_id = request_id, .source = "gateway"};
         if (sqlite3_changes(self->db) && s_event_add(self, &event, now) != 0)
             goto out;
-    }
-    else if (rc == GW_APPLY_ELSEWHERE) {
-        if (s_close_elsewhere(self, request_id, status, detail, false, now)
-            < 0)
+    } else if (rc == GW_APPLY_ELSEWHERE) {
+        if (s_close_elsewhere(self, request_id, status, detail, false, now) < 0)
             goto out;
-    }
-    else {
+    } else {
         stmt = s_stmt(self, retry_sql);
         if (!stmt)
             goto out;
@@ -804,13 +798,10 @@ gw_store_staff_finish(gw_store_t *self, int64_t request_id,
         free(inputs);
         if (added != 0)
             goto out;
-    }
-    else if (rc == GW_APPLY_ELSEWHERE) {
-        if (s_close_elsewhere(self, request_id, status, detail, false, now)
-            < 0)
+    } else if (rc == GW_APPLY_ELSEWHERE) {
+        if (s_close_elsewhere(self, request_id, status, detail, false, now) < 0)
             goto out;
-    }
-    else {
+    } else {
         stmt = s_stmt(self, back_sql);
         if (!stmt)
             goto out;
@@ -890,7 +881,7 @@ gw_store_events_since(gw_store_t *self, int64_t since, int64_t limit,
         return -1;
     sqlite3_bind_int64(stmt, 1, since);
     sqlite3_bind_int64(stmt, 2, limit);
-    ps_event_t **events = calloc((size_t) limit + 1, sizeof(*events));
+    ps_event_t **events = calloc((size_t)limit + 1, sizeof(*events));
     if (!events)
         return -1;
     int rc;
@@ -996,12 +987,11 @@ s_rows_json(gw_store_t *self, sqlite3_stmt *stmt)
             size_t len = strlen(name);
             if (len > 5 && strcmp(name + len - 5, "_json") == 0) {
                 char key[64];
-                snprintf(key, sizeof(key), "%.*s", (int) (len - 5), name);
+                snprintf(key, sizeof(key), "%.*s", (int)(len - 5), name);
                 const char *text = s_column_text(stmt, c);
                 json_t *value = text ? json_loads(text, 0, NULL) : NULL;
                 json_object_set_new(row, key, value ? value : json_null());
-            }
-            else
+            } else
                 json_object_set_new(row, name, s_column_json(stmt, c));
         }
         json_array_append_new(rows, row);
@@ -1040,7 +1030,7 @@ gw_store_decisions_json(gw_store_t *self, const char *outcome, int64_t before,
     json_t *last = n ? json_array_get(rows, n - 1) : NULL;
     json_object_set_new(result, "decisions", rows);
     json_object_set_new(result, "next_before",
-                        n == (size_t) limit && last
+                        n == (size_t)limit && last
                             ? json_copy(json_object_get(last, "id"))
                             : json_null());
     return result;
@@ -1107,13 +1097,12 @@ gw_store_stats_json(gw_store_t *self, int64_t now)
     sqlite3_stmt *stmt = s_stmt(self, usage_sql);
     json_t *usage = NULL;
     if (stmt && sqlite3_step(stmt) == SQLITE_ROW)
-        usage = json_pack("{s:I,s:I,s:I,s:f}", "calls",
-                          (json_int_t) sqlite3_column_int64(stmt, 0),
-                          "prompt_tokens",
-                          (json_int_t) sqlite3_column_int64(stmt, 1),
-                          "completion_tokens",
-                          (json_int_t) sqlite3_column_int64(stmt, 2),
-                          "cost_usd", sqlite3_column_double(stmt, 3));
+        usage = json_pack(
+            "{s:I,s:I,s:I,s:f}", "calls",
+            (json_int_t)sqlite3_column_int64(stmt, 0), "prompt_tokens",
+            (json_int_t)sqlite3_column_int64(stmt, 1), "completion_tokens",
+            (json_int_t)sqlite3_column_int64(stmt, 2), "cost_usd",
+            sqlite3_column_double(stmt, 3));
     if (stmt)
         sqlite3_reset(stmt);
     if (!states || !outcomes || !sources || !last_day || !usage) {
@@ -1124,19 +1113,18 @@ gw_store_stats_json(gw_store_t *self, int64_t now)
         json_decref(usage);
         return NULL;
     }
-    json_int_t approved = json_integer_value(json_object_get(outcomes,
-                                                             "approve"));
-    json_int_t declined = json_integer_value(json_object_get(outcomes,
-                                                             "decline"));
-    json_int_t in_review = json_integer_value(json_object_get(states,
-                                                              "in_review"));
-    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:I,s:f}", "states", states,
-                     "outcomes", outcomes, "sources", sources, "last_24h",
-                     last_day, "ai", usage, "pending_reviews", in_review,
-                     "approval_rate",
-                     approved + declined
-                         ? (double) approved / (double) (approved + declined)
-                         : 0.0);
+    json_int_t approved =
+        json_integer_value(json_object_get(outcomes, "approve"));
+    json_int_t declined =
+        json_integer_value(json_object_get(outcomes, "decline"));
+    json_int_t in_review =
+        json_integer_value(json_object_get(states, "in_review"));
+    return json_pack(
+        "{s:o,s:o,s:o,s:o,s:o,s:I,s:f}", "states", states, "outcomes", outcomes,
+        "sources", sources, "last_24h", last_day, "ai", usage,
+        "pending_reviews", in_review, "approval_rate",
+        approved + declined ? (double)approved / (double)(approved + declined)
+                            : 0.0);
 }
 
 json_t *

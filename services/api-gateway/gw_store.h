@@ -28,130 +28,108 @@ typedef enum {
 } gw_record_rc_t;
 
 typedef enum {
-    GW_APPLY_DONE = 0,   /* Overseerr took our decision */
-    GW_APPLY_ELSEWHERE,  /* decided (or deleted) in Overseerr by someone */
-    GW_APPLY_RETRY       /* transient failure: try again later */
+    GW_APPLY_DONE = 0,  /* Overseerr took our decision */
+    GW_APPLY_ELSEWHERE, /* decided (or deleted) in Overseerr by someone */
+    GW_APPLY_RETRY      /* transient failure: try again later */
 } gw_apply_rc_t;
 
 /* Opens (creating and migrating) the database. NULL with err on failure. */
-gw_store_t *
-gw_store_open(const char *path, char *err, size_t errlen);
+gw_store_t *gw_store_open(const char *path, char *err, size_t errlen);
 
 /* Closes it; accepts NULL, sets *self_p to NULL. */
-void
-gw_store_destroy(gw_store_t **self_p);
+void gw_store_destroy(gw_store_t **self_p);
 
 /* The last database error. */
-const char *
-gw_store_error(const gw_store_t *self);
+const char *gw_store_error(const gw_store_t *self);
 
 /* Grants the ids that are unknown, released, or in flight with an expired
    lease; writes them to granted (room for count) and their number to
    *granted_count. Returns 0, or -1. */
-int
-gw_store_claim(gw_store_t *self, const int64_t *ids, size_t count,
-               int64_t now, int64_t lease_ms, const char *owner,
-               int64_t *granted, size_t *granted_count);
+int gw_store_claim(gw_store_t *self, const int64_t *ids, size_t count,
+                   int64_t now, int64_t lease_ms, const char *owner,
+                   int64_t *granted, size_t *granted_count);
 
 /* Records a pipeline decision for a request in flight. */
-gw_record_rc_t
-gw_store_record_decision(gw_store_t *self, const ps_work_t *decision,
-                         int64_t now);
+gw_record_rc_t gw_store_record_decision(gw_store_t *self,
+                                        const ps_work_t *decision, int64_t now);
 
 /* Gives a claim back after a transient failure (next claim grants it). */
-int
-gw_store_release(gw_store_t *self, int64_t request_id, const char *reason,
-                 int64_t now);
+int gw_store_release(gw_store_t *self, int64_t request_id, const char *reason,
+                     int64_t now);
 
 /* Lists the ids in review that are not in `seen` (a complete scan's
    pending ids). Decided rows are not listed: the applier re-reads each one
    before acting. *out is malloc'ed (caller frees). */
-int
-gw_store_open_not_seen(gw_store_t *self, const int64_t *seen, size_t count,
-                       int64_t **out, size_t *out_count);
+int gw_store_open_not_seen(gw_store_t *self, const int64_t *seen, size_t count,
+                           int64_t **out, size_t *out_count);
 
 /* Closes a request the poller found decided directly in Overseerr (status
    2 approved, 3 declined, 0 deleted): a review, or a request still in the
    pipeline. Decided rows (the applier's), applied and closed rows are left
    alone.
    Returns 1 when something changed, 0 when not, -1 on error. */
-int
-gw_store_mark_elsewhere(gw_store_t *self, int64_t request_id, int64_t status,
-                        int64_t now);
+int gw_store_mark_elsewhere(gw_store_t *self, int64_t request_id,
+                            int64_t status, int64_t now);
 
 /* Finds one decided request due for applying. Returns 1 and fills
-   *request_id and *outcome, 0 when none is due, -1 on error. */
-int
-gw_store_next_to_apply(gw_store_t *self, int64_t now, int64_t *request_id,
-                       ps_outcome_t *outcome);
+ *request_id and *outcome, 0 when none is due, -1 on error. */
+int gw_store_next_to_apply(gw_store_t *self, int64_t now, int64_t *request_id,
+                           ps_outcome_t *outcome);
 
 /* Records the result of applying a pipeline decision. For RETRY, detail is
    the error and retry_at when to try again; for ELSEWHERE, status is what
    Overseerr holds. */
-int
-gw_store_apply_result(gw_store_t *self, int64_t request_id, gw_apply_rc_t rc,
-                      int64_t status, const char *detail, int64_t now,
-                      int64_t retry_at);
+int gw_store_apply_result(gw_store_t *self, int64_t request_id,
+                          gw_apply_rc_t rc, int64_t status, const char *detail,
+                          int64_t now, int64_t retry_at);
 
 /* Takes a review for a staff decision: in_review -> applying. Returns 1 when
    taken, 0 when the request is not in review (someone else decided), -1 on
    error. */
-int
-gw_store_staff_take(gw_store_t *self, int64_t request_id);
+int gw_store_staff_take(gw_store_t *self, int64_t request_id);
 
 /* Finishes a staff decision taken with gw_store_staff_take: DONE records the
    staff decision as applied, ELSEWHERE closes the review, RETRY puts it back
    in review with the error. */
-int
-gw_store_staff_finish(gw_store_t *self, int64_t request_id,
-                      ps_outcome_t outcome, const char *actor,
-                      const char *reason, gw_apply_rc_t rc, int64_t status,
-                      const char *detail, int64_t now);
+int gw_store_staff_finish(gw_store_t *self, int64_t request_id,
+                          ps_outcome_t outcome, const char *actor,
+                          const char *reason, gw_apply_rc_t rc, int64_t status,
+                          const char *detail, int64_t now);
 
 /* Puts a closed request back to be judged again (staff re-judge): the next
    claim grants it. Returns 1 when done, 0 when the request is unknown or in
    flight, -1 on error. */
-int
-gw_store_rejudge(gw_store_t *self, int64_t request_id, int64_t now);
+int gw_store_rejudge(gw_store_t *self, int64_t request_id, int64_t now);
 
 /* The state word of a request ("in_review", ...) into buf; "" if unknown.
    Returns 0, or -1 on error. */
-int
-gw_store_state(gw_store_t *self, int64_t request_id, char *buf, size_t len);
+int gw_store_state(gw_store_t *self, int64_t request_id, char *buf, size_t len);
 
 /* Reads up to `limit` events with seq > since, oldest first. *out is an
    array of new events (free each with ps_event_destroy, then the array). */
-int
-gw_store_events_since(gw_store_t *self, int64_t since, int64_t limit,
-                      ps_event_t ***out, size_t *count);
+int gw_store_events_since(gw_store_t *self, int64_t since, int64_t limit,
+                          ps_event_t ***out, size_t *count);
 
 /* Highest event seq, 0 when none; -1 on error. */
-int64_t
-gw_store_last_seq(gw_store_t *self);
+int64_t gw_store_last_seq(gw_store_t *self);
 
 /* Stores one LLM call. */
-int
-gw_store_add_usage(gw_store_t *self, const ps_usage_t *usage);
+int gw_store_add_usage(gw_store_t *self, const ps_usage_t *usage);
 
 /* Read models for the REST API; each returns a new JSON value or NULL on a
    database error. */
-json_t *
-gw_store_decisions_json(gw_store_t *self, const char *outcome, int64_t before,
-                        int64_t limit);
-json_t *
-gw_store_reviews_json(gw_store_t *self);
-json_t *
-gw_store_stats_json(gw_store_t *self, int64_t now);
+json_t *gw_store_decisions_json(gw_store_t *self, const char *outcome,
+                                int64_t before, int64_t limit);
+json_t *gw_store_reviews_json(gw_store_t *self);
+json_t *gw_store_stats_json(gw_store_t *self, int64_t now);
 /* NULL with *found false when the request is unknown. */
-json_t *
-gw_store_request_json(gw_store_t *self, int64_t request_id, bool *found);
+json_t *gw_store_request_json(gw_store_t *self, int64_t request_id,
+                              bool *found);
 
 /* A cheap write probe for the health page. Returns 0 when writable. */
-int
-gw_store_probe(gw_store_t *self);
+int gw_store_probe(gw_store_t *self);
 
 /* The JSON snapshot of a decision's inputs (no email). Caller frees. */
-char *
-gw_inputs_json(const ps_work_t *work);
+char *gw_inputs_json(const ps_work_t *work);
 
 #endif

@@ -11,8 +11,7 @@ main(int argc, char **argv)
 {
     ps_config_t *config = NULL;
     const char *config_path = NULL;
-    int rc = ps_service_start("api-gateway", argc, argv, &config,
-                              &config_path);
+    int rc = ps_service_start("api-gateway", argc, argv, &config, &config_path);
     if (rc != 0)
         return rc == 1 ? 0 : 2;
     if (sodium_init() < 0) {

@@ -30,24 +30,19 @@ typedef struct learner_store learner_store_t;
 
 /* Opens (creating and migrating) the feedback database at path. Returns
    the store, or NULL with the reason in err. */
-learner_store_t *
-learner_store_new(const char *path, char *err, size_t errlen);
+learner_store_t *learner_store_new(const char *path, char *err, size_t errlen);
 
 /* Closes it; accepts NULL, sets *self_p to NULL. */
-void
-learner_store_destroy(learner_store_t **self_p);
+void learner_store_destroy(learner_store_t **self_p);
 
 /* The last sequence number stored (0 for a new database). */
-int64_t
-learner_store_last_seq(const learner_store_t *self);
+int64_t learner_store_last_seq(const learner_store_t *self);
 
 /* Number of feedback rows (tests, stats). Returns -1 on error. */
-int64_t
-learner_store_count(learner_store_t *self);
+int64_t learner_store_count(learner_store_t *self);
 
 /* True for the event kinds kept as feedback: decision, staff, elsewhere. */
-bool
-learner_kind_is_feedback(const char *kind);
+bool learner_kind_is_feedback(const char *kind);
 
 /* Takes one event. seq <= last_seq: a duplicate, ignored (0). seq ==
    last_seq + 1, or any newer seq when from_catchup (the gateway's answer
@@ -55,25 +50,22 @@ learner_kind_is_feedback(const char *kind);
    last_seq advanced (0). A newer seq from the live stream: nothing
    stored, returns LEARNER_GAP so the caller catches up. -1 with the
    reason in err on a database error. The event stays the caller's. */
-int
-learner_store_event(learner_store_t *self, const ps_event_t *event,
-                    bool from_catchup, char *err, size_t errlen);
+int learner_store_event(learner_store_t *self, const ps_event_t *event,
+                        bool from_catchup, char *err, size_t errlen);
 
 /* Applies a catch-up reply (header frame + event frames) in one
    transaction. Sets *count to the header's count (the caller asks again
    while it equals the limit). Returns 0, or -1 with the reason in err
    (bad frames or a database error: nothing is kept). The reply stays
    the caller's. */
-int
-learner_catchup_apply(learner_store_t *self, zmsg_t *reply, int64_t *count,
-                      char *err, size_t errlen);
+int learner_catchup_apply(learner_store_t *self, zmsg_t *reply, int64_t *count,
+                          char *err, size_t errlen);
 
 /* The service: opens <data_dir>/feedback.db, connects SUB to `events`,
    REQ to `authority`, PUSH to `collect`, binds `models` PUB, catches up
    at start and on every gap (retrying every 2 s while the gateway does
    not answer) until SIGINT or SIGTERM; SIGHUP reloads *config. Returns
    the exit code (0 clean stop, 1 setup failure). */
-int
-learner_service_run(ps_config_t **config, const char *config_path);
+int learner_service_run(ps_config_t **config, const char *config_path);
 
 #endif

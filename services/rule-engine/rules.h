@@ -30,28 +30,25 @@
    "undecided" (with ruleset) and returns PS_OUTCOME_NONE. On allocation
    failure some text fields may be missing; the outcome is still right.
    `work` stays owned by the caller. */
-ps_outcome_t
-rules_decide(const ps_config_t *config, ps_work_t *work, int64_t now_ms);
+ps_outcome_t rules_decide(const ps_config_t *config, ps_work_t *work,
+                          int64_t now_ms);
 
 /* True when `work` is not released yet at now_ms: release_date empty,
    unparsable or in the future, or media_status Planned, In Production,
    Post Production or Rumored. */
-bool
-rules_is_unreleased(const ps_work_t *work, int64_t now_ms);
+bool rules_is_unreleased(const ps_work_t *work, int64_t now_ms);
 
 /* Finds the first genre of `work` listed in `list` (names compared
    case-insensitively, or TMDB ids written as decimal strings). Writes
    the genre's display name (or its id) into buf. Returns true when one
    matched. */
-bool
-rules_genre_match(const ps_strlist_t *list, const ps_work_t *work, char *buf,
-                  size_t len);
+bool rules_genre_match(const ps_strlist_t *list, const ps_work_t *work,
+                       char *buf, size_t len);
 
 /* Formats a rating or threshold for an explanation: one decimal at
    least, up to three, never rounding 5.95 up to "6.0". Returns 0, or
    -1 when buf is too small. */
-int
-rules_format_number(double value, char *buf, size_t len);
+int rules_format_number(double value, char *buf, size_t len);
 
 /* The service: binds `enriched` (PULL) and `undecided` (PUSH), connects
    `collect` (PUSH), and decides every enriched record until SIGINT or
@@ -59,7 +56,6 @@ rules_format_number(double value, char *buf, size_t len);
    from the next message). Returns the process exit code: 0 after a clean
    stop, 1 when a socket could not be set up. *config stays owned by the
    caller and may be replaced by a reload. */
-int
-rules_service_run(ps_config_t **config, const char *config_path);
+int rules_service_run(ps_config_t **config, const char *config_path);
 
 #endif

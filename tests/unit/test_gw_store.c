@@ -71,9 +71,9 @@ s_claim(gw_store_t *store, int64_t id, int64_t now, size_t expect)
 {
     int64_t granted[1];
     size_t count = 99;
-    assert_int_equal(gw_store_claim(store, &id, 1, now, 60000, "poller@t",
-                                    granted, &count),
-                     0);
+    assert_int_equal(
+        gw_store_claim(store, &id, 1, now, 60000, "poller@t", granted, &count),
+        0);
     assert_int_equal(count, expect);
 }
 
@@ -92,18 +92,16 @@ test_gw_store_claim_grants_once(void **state)
     int64_t ids[] = {5, 6, 7};
     int64_t granted[3];
     size_t count = 0;
-    assert_int_equal(gw_store_claim(f->store, ids, 3, 1000, 60000, "p",
-                                    granted, &count),
-                     0);
+    assert_int_equal(
+        gw_store_claim(f->store, ids, 3, 1000, 60000, "p", granted, &count), 0);
     assert_int_equal(count, 3);
     /* A second scan while they are in flight gets nothing. */
-    assert_int_equal(gw_store_claim(f->store, ids, 3, 2000, 60000, "p",
-                                    granted, &count),
-                     0);
+    assert_int_equal(
+        gw_store_claim(f->store, ids, 3, 2000, 60000, "p", granted, &count), 0);
     assert_int_equal(count, 0);
     /* After the lease expires, they are granted again. */
-    assert_int_equal(gw_store_claim(f->store, ids, 3, 1000 + 60001, 60000,
-                                    "p", granted, &count),
+    assert_int_equal(gw_store_claim(f->store, ids, 3, 1000 + 60001, 60000, "p",
+                                    granted, &count),
                      0);
     assert_int_equal(count, 3);
     s_assert_state(f->store, 5, "in_flight");
@@ -115,8 +113,7 @@ test_gw_store_decision_recorded_once(void **state)
     fixture_t *f = *state;
     s_claim(f->store, 9, 1000, 1);
     ps_work_t *w = s_decision(9, PS_OUTCOME_APPROVE);
-    assert_int_equal(gw_store_record_decision(f->store, w, 2000),
-                     GW_RECORD_OK);
+    assert_int_equal(gw_store_record_decision(f->store, w, 2000), GW_RECORD_OK);
     assert_int_equal(gw_store_record_decision(f->store, w, 2001),
                      GW_RECORD_DUPLICATE);
     w->request_id = 10;
@@ -150,10 +147,8 @@ test_gw_store_events_are_sequenced(void **state)
     s_claim(f->store, 2, 1000, 1);
     ps_work_t *a = s_decision(1, PS_OUTCOME_APPROVE);
     ps_work_t *b = s_decision(2, PS_OUTCOME_REVIEW);
-    assert_int_equal(gw_store_record_decision(f->store, a, 2000),
-                     GW_RECORD_OK);
-    assert_int_equal(gw_store_record_decision(f->store, b, 2001),
-                     GW_RECORD_OK);
+    assert_int_equal(gw_store_record_decision(f->store, a, 2000), GW_RECORD_OK);
+    assert_int_equal(gw_store_record_decision(f->store, b, 2001), GW_RECORD_OK);
     ps_work_destroy(&a);
     ps_work_destroy(&b);
     assert_int_equal(gw_store_last_seq(f->store), 2);
@@ -185,12 +180,10 @@ test_gw_store_apply_paths(void **state)
     }
     int64_t id = 0;
     ps_outcome_t outcome = PS_OUTCOME_NONE;
-    assert_int_equal(gw_store_next_to_apply(f->store, 3000, &id, &outcome),
-                     1);
+    assert_int_equal(gw_store_next_to_apply(f->store, 3000, &id, &outcome), 1);
     assert_int_equal(outcome, PS_OUTCOME_DECLINE);
-    assert_int_equal(gw_store_apply_result(f->store, 1, GW_APPLY_DONE, 3, NULL,
-                                           3000, 0),
-                     0);
+    assert_int_equal(
+        gw_store_apply_result(f->store, 1, GW_APPLY_DONE, 3, NULL, 3000, 0), 0);
     assert_int_equal(gw_store_apply_result(f->store, 2, GW_APPLY_ELSEWHERE, 2,
                                            "approved in Overseerr", 3000, 0),
                      0);
@@ -212,8 +205,7 @@ test_gw_store_staff_review(void **state)
     fixture_t *f = *state;
     s_claim(f->store, 4, 1000, 1);
     ps_work_t *w = s_decision(4, PS_OUTCOME_REVIEW);
-    assert_int_equal(gw_store_record_decision(f->store, w, 2000),
-                     GW_RECORD_OK);
+    assert_int_equal(gw_store_record_decision(f->store, w, 2000), GW_RECORD_OK);
     ps_work_destroy(&w);
     json_t *reviews = gw_store_reviews_json(f->store);
     assert_int_equal(json_array_size(json_object_get(reviews, "reviews")), 1);
@@ -296,8 +288,7 @@ test_gw_store_own_echo_is_not_elsewhere(void **state)
        (our own call) and the poller reports it "not pending". */
     s_claim(f->store, 21, 1000, 1);
     ps_work_t *w = s_decision(21, PS_OUTCOME_APPROVE);
-    assert_int_equal(gw_store_record_decision(f->store, w, 2000),
-                     GW_RECORD_OK);
+    assert_int_equal(gw_store_record_decision(f->store, w, 2000), GW_RECORD_OK);
     ps_work_destroy(&w);
     assert_int_equal(gw_store_mark_elsewhere(f->store, 21, 2, 2100), 0);
     int64_t *open = NULL;
@@ -306,9 +297,9 @@ test_gw_store_own_echo_is_not_elsewhere(void **state)
                      0);
     assert_int_equal(count, 0);
     free(open);
-    assert_int_equal(gw_store_apply_result(f->store, 21, GW_APPLY_DONE, 2,
-                                           NULL, 2200, 0),
-                     0);
+    assert_int_equal(
+        gw_store_apply_result(f->store, 21, GW_APPLY_DONE, 2, NULL, 2200, 0),
+        0);
     s_assert_state(f->store, 21, "applied");
     /* A request still in the pipeline is closed by the same report. */
     s_claim(f->store, 22, 1000, 1);
@@ -330,14 +321,12 @@ test_gw_store_release_and_rejudge(void **state)
     s_assert_state(f->store, 8, "released");
     s_claim(f->store, 8, 1600, 1);
     ps_work_t *w = s_decision(8, PS_OUTCOME_REVIEW);
-    assert_int_equal(gw_store_record_decision(f->store, w, 2000),
-                     GW_RECORD_OK);
+    assert_int_equal(gw_store_record_decision(f->store, w, 2000), GW_RECORD_OK);
     ps_work_destroy(&w);
     assert_int_equal(gw_store_rejudge(f->store, 8, 3000), 1);
     s_claim(f->store, 8, 3100, 1);
     w = s_decision(8, PS_OUTCOME_APPROVE);
-    assert_int_equal(gw_store_record_decision(f->store, w, 3200),
-                     GW_RECORD_OK);
+    assert_int_equal(gw_store_record_decision(f->store, w, 3200), GW_RECORD_OK);
     ps_work_destroy(&w);
     bool found = false;
     json_t *doc = gw_store_request_json(f->store, 8, &found);
