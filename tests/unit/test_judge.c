@@ -1,7 +1,7 @@
 /*  test_judge - the ai-judge's contract pieces (services/ai-judge/judge.c):
     prompt and body, verdict parsing, thresholds, cost and retry waits.
     The fixtures are the contract's own (openai_chat_response.json, found
-    in PS_FIXTURES or the shared contracts folder).                       */
+    copied into tests/fixtures; ctest passes PS_FIXTURES).                */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,9 +19,6 @@
 #include "ps_config.h"
 #include "ps_work.h"
 
-#ifndef JUDGE_FIXTURES
-#define JUDGE_FIXTURES "."
-#endif
 
 #define NOW_MS 1764000000000LL
 
@@ -43,7 +40,7 @@ static char *
 s_fixture(const char *name)
 {
     char path[1024];
-    const char *dirs[] = {getenv("PS_FIXTURES"), JUDGE_FIXTURES};
+    const char *dirs[] = {getenv("PS_FIXTURES"), "tests/fixtures"};
     for (size_t i = 0; i < 2; i++) {
         if (!dirs[i])
             continue;
