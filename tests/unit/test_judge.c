@@ -1,6 +1,6 @@
 /*  test_judge - the ai-judge's contract pieces (services/ai-judge/judge.c):
     prompt and body, verdict parsing, thresholds, cost and retry waits.
-    The fixtures are the contract's own (openai_chat_response.json, found
+    The fixtures are the contract's own (openai_chat_response.json,
     copied into tests/fixtures; ctest passes PS_FIXTURES).                */
 #include <setjmp.h>
 #include <stdarg.h>
