@@ -141,6 +141,67 @@ ps_catchup_reply_decode(zframe_t *frame, int64_t *count, int64_t *last_seq,
     return rc;
 }
 
+zmsg_t *
+ps_history_ask_encode(int64_t user_id, int64_t since)
+{
+    ps_mp_writer_t w;
+    ps_mp_writer_init(&w, "history", 1);
+    ps_mp_kv_int(&w, "user_id", user_id);
+    ps_mp_kv_int(&w, "since", since);
+    return ps_mp_writer_msg(&w);
+}
+
+int
+ps_history_ask_decode(zframe_t *frame, int64_t *user_id, int64_t *since,
+                      char *err, size_t errlen)
+{
+    ps_mp_reader_t r;
+    int rc = -1;
+    if (ps_mp_reader_open(&r, zframe_data(frame), zframe_size(frame), "history",
+                          err, errlen)
+            == 0
+        && ps_mp_get_int(&r, "user_id", true, user_id) == 0
+        && ps_mp_get_int(&r, "since", true, since) == 0)
+        rc = 0;
+    ps_mp_reader_close(&r);
+    return rc;
+}
+
+zmsg_t *
+ps_history_encode(const ps_history_t *history)
+{
+    ps_mp_writer_t w;
+    ps_mp_writer_init(&w, "history_reply", 1);
+    ps_mp_kv_int(&w, "user_id", history->user_id);
+    ps_mp_kv_int(&w, "since", history->since);
+    ps_mp_kv_int(&w, "requests", history->requests);
+    ps_mp_kv_int(&w, "approved", history->approved);
+    ps_mp_kv_int(&w, "declined", history->declined);
+    return ps_mp_writer_msg(&w);
+}
+
+int
+ps_history_decode(zframe_t *frame, ps_history_t *history, char *err,
+                  size_t errlen)
+{
+    ps_mp_reader_t r;
+    ps_history_t out = {0};
+    int rc = -1;
+    if (ps_mp_reader_open(&r, zframe_data(frame), zframe_size(frame),
+                          "history_reply", err, errlen)
+            == 0
+        && ps_mp_get_int(&r, "user_id", true, &out.user_id) == 0
+        && ps_mp_get_int(&r, "since", false, &out.since) == 0
+        && ps_mp_get_int(&r, "requests", true, &out.requests) == 0
+        && ps_mp_get_int(&r, "approved", true, &out.approved) == 0
+        && ps_mp_get_int(&r, "declined", true, &out.declined) == 0) {
+        *history = out;
+        rc = 0;
+    }
+    ps_mp_reader_close(&r);
+    return rc;
+}
+
 ps_command_t *
 ps_command_new(const char *verb, int64_t request_id, const char *reason)
 {

@@ -24,6 +24,12 @@
       service str, instance str, pid int, at int, started_at int,
       config_version str, config_error str (the last refused reload)
 
+    history (v 1.1): enricher -> gateway authority (REQ), one requester's
+      record as the gateway knows it: user_id int, since int (ms epoch).
+      The reply, history_reply: user_id int, requests int (requests seen
+      since `since`, the one being enriched included), approved int and
+      declined int (all time, any source).
+
     status (v 1.0): poller and judges -> gateway collect, when it changes.
       service str, instance str, at int, scan_running bool, done int,
       total int, breaker str ("closed" | "open"), detail str              */
@@ -70,6 +76,14 @@ typedef struct {
     char *breaker;     /* closed | open */
     char *detail;      /* free text */
 } ps_status_t;
+
+typedef struct {
+    int64_t user_id;  /* Overseerr user id */
+    int64_t since;    /* window start, ms epoch */
+    int64_t requests; /* requests seen since `since` */
+    int64_t approved; /* requests approved, all time */
+    int64_t declined; /* requests declined, all time */
+} ps_history_t;
 
 /* ids: new with a type and room for `count` ids (values when with_values).
    Returns NULL on OOM. */

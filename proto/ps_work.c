@@ -47,6 +47,8 @@ ps_work_destroy(ps_work_t **self_p)
     ps_mp_strs_free(&self->genres, &genre_count);
     ps_mp_strs_free(&self->params, &self->param_count);
     ps_mp_strs_free(&self->matched, &self->matched_count);
+    ps_mp_strs_free(&self->keywords, &self->keyword_count);
+    ps_mp_strs_free(&self->certifications, &self->certification_count);
     free(self);
     *self_p = NULL;
 }
@@ -140,7 +142,9 @@ ps_work_dup(const ps_work_t *self)
     if ((self->seasons && !copy->seasons)
         || (self->genre_ids && !copy->genre_ids)
         || (self->genres && !copy->genres) || (self->params && !copy->params)
-        || (self->matched && !copy->matched))
+        || (self->matched && !copy->matched)
+        || (self->keywords && !copy->keywords)
+        || (self->certifications && !copy->certifications))
         ok = false;
     if (!ok)
         ps_work_destroy(&copy);
@@ -181,7 +185,7 @@ zmsg_t *
 ps_work_encode(const ps_work_t *self)
 {
     ps_mp_writer_t w;
-    ps_mp_writer_init(&w, self->type, 0);
+    ps_mp_writer_init(&w, self->type, 1);
     ps_mp_kv_int(&w, "request_id", self->request_id);
     ps_mp_kv_str(&w, "media_type", self->media_type);
     if (self->tmdb_id)
@@ -246,6 +250,28 @@ ps_work_encode(const ps_work_t *self)
         ps_mp_kv_strs(&w, "matched", self->matched, self->matched_count);
     ps_mp_kv_str(&w, "ruleset", self->ruleset);
     ps_mp_kv_str(&w, "reason", self->reason);
+    if (self->keywords)
+        ps_mp_kv_strs(&w, "keywords", self->keywords, self->keyword_count);
+    if (self->certifications)
+        ps_mp_kv_strs(&w, "certifications", self->certifications,
+                      self->certification_count);
+    if (self->total_episodes)
+        ps_mp_kv_int(&w, "total_episodes", self->total_episodes);
+    if (self->has_quota) {
+        ps_mp_kv_bool(&w, "has_quota", true);
+        ps_mp_kv_int(&w, "quota_movie_limit", self->quota_movie_limit);
+        ps_mp_kv_int(&w, "quota_movie_used", self->quota_movie_used);
+        ps_mp_kv_int(&w, "quota_movie_days", self->quota_movie_days);
+        ps_mp_kv_int(&w, "quota_tv_limit", self->quota_tv_limit);
+        ps_mp_kv_int(&w, "quota_tv_used", self->quota_tv_used);
+        ps_mp_kv_int(&w, "quota_tv_days", self->quota_tv_days);
+    }
+    if (self->has_history) {
+        ps_mp_kv_bool(&w, "has_history", true);
+        ps_mp_kv_int(&w, "history_week", self->history_week);
+        ps_mp_kv_int(&w, "history_approved", self->history_approved);
+        ps_mp_kv_int(&w, "history_declined", self->history_declined);
+    }
     return ps_mp_writer_msg(&w);
 }
 
@@ -324,7 +350,25 @@ ps_work_decode(zframe_t *frame, ps_work_t **out, char *err, size_t errlen)
         || ps_mp_get_strs(&r, "matched", false, &self->matched,
                           &self->matched_count)
         || ps_mp_get_str(&r, "ruleset", false, &self->ruleset)
-        || ps_mp_get_str(&r, "reason", false, &self->reason)) {
+        || ps_mp_get_str(&r, "reason", false, &self->reason)
+        || ps_mp_get_strs(&r, "keywords", false, &self->keywords,
+                          &self->keyword_count)
+        || ps_mp_get_strs(&r, "certifications", false, &self->certifications,
+                          &self->certification_count)
+        || ps_mp_get_int(&r, "total_episodes", false, &self->total_episodes)
+        || ps_mp_get_bool(&r, "has_quota", false, &self->has_quota)
+        || ps_mp_get_int(&r, "quota_movie_limit", false,
+                         &self->quota_movie_limit)
+        || ps_mp_get_int(&r, "quota_movie_used", false, &self->quota_movie_used)
+        || ps_mp_get_int(&r, "quota_movie_days", false, &self->quota_movie_days)
+        || ps_mp_get_int(&r, "quota_tv_limit", false, &self->quota_tv_limit)
+        || ps_mp_get_int(&r, "quota_tv_used", false, &self->quota_tv_used)
+        || ps_mp_get_int(&r, "quota_tv_days", false, &self->quota_tv_days)
+        || ps_mp_get_bool(&r, "has_history", false, &self->has_history)
+        || ps_mp_get_int(&r, "history_week", false, &self->history_week)
+        || ps_mp_get_int(&r, "history_approved", false, &self->history_approved)
+        || ps_mp_get_int(&r, "history_declined", false,
+                         &self->history_declined)) {
         self->genre_count = genre_names;
         goto out;
     }

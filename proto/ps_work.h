@@ -58,7 +58,23 @@
       model             str      LLM model that answered
       matched           [str]    every rule that matched
       ruleset           str      version of the rules that decided
-      reason            str      release: why the claim is given back     */
+      reason            str      release: why the claim is given back
+    Added in v 1.1 (the rule engine's inputs; absent = unknown):
+      keywords          [str]    TMDB keyword names
+      certifications    [str]    "CC:VALUE" per country, e.g. "US:PG-13"
+      total_episodes    int      numberOfEpisodes (tv)
+      has_quota         bool     the quota_* fields below are known
+      quota_movie_limit int      Overseerr quota: 0 = unlimited
+      quota_movie_used  int      requests in the quota window
+      quota_movie_days  int      quota window in days, 0 = not set
+      quota_tv_limit    int      (tv counts seasons)
+      quota_tv_used     int
+      quota_tv_days     int
+      has_history       bool     the history_* fields below are known
+      history_week      int      this user's requests PlexStaffAI saw in
+                                 the last 7 days, this one included
+      history_approved  int      this user's requests approved (any source)
+      history_declined  int      this user's requests declined            */
 #ifndef PS_WORK_H_INCLUDED
 #define PS_WORK_H_INCLUDED
 
@@ -124,6 +140,22 @@ typedef struct {
     size_t matched_count;       /* entries in matched */
     char *ruleset;              /* rules version */
     char *reason;               /* release reason */
+    char **keywords;            /* TMDB keyword names */
+    size_t keyword_count;       /* entries in keywords */
+    char **certifications;      /* "CC:VALUE" per country */
+    size_t certification_count; /* entries in certifications */
+    int64_t total_episodes;     /* numberOfEpisodes */
+    bool has_quota;             /* quota_* are known */
+    int64_t quota_movie_limit;  /* 0 = unlimited */
+    int64_t quota_movie_used;   /* used in the window */
+    int64_t quota_movie_days;   /* window, 0 = not set */
+    int64_t quota_tv_limit;     /* 0 = unlimited (seasons) */
+    int64_t quota_tv_used;      /* used in the window */
+    int64_t quota_tv_days;      /* window, 0 = not set */
+    bool has_history;           /* history_* are known */
+    int64_t history_week;       /* requests in the last 7 days */
+    int64_t history_approved;   /* requests approved */
+    int64_t history_declined;   /* requests declined */
 } ps_work_t;
 
 /* Creates an empty record of the given type. Returns NULL on OOM. */
