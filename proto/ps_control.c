@@ -142,18 +142,19 @@ ps_catchup_reply_decode(zframe_t *frame, int64_t *count, int64_t *last_seq,
 }
 
 zmsg_t *
-ps_history_ask_encode(int64_t user_id, int64_t since)
+ps_history_ask_encode(int64_t user_id, int64_t request_id, int64_t since)
 {
     ps_mp_writer_t w;
     ps_mp_writer_init(&w, "history", 1);
     ps_mp_kv_int(&w, "user_id", user_id);
+    ps_mp_kv_int(&w, "request_id", request_id);
     ps_mp_kv_int(&w, "since", since);
     return ps_mp_writer_msg(&w);
 }
 
 int
-ps_history_ask_decode(zframe_t *frame, int64_t *user_id, int64_t *since,
-                      char *err, size_t errlen)
+ps_history_ask_decode(zframe_t *frame, int64_t *user_id, int64_t *request_id,
+                      int64_t *since, char *err, size_t errlen)
 {
     ps_mp_reader_t r;
     int rc = -1;
@@ -161,6 +162,7 @@ ps_history_ask_decode(zframe_t *frame, int64_t *user_id, int64_t *since,
                           err, errlen)
             == 0
         && ps_mp_get_int(&r, "user_id", true, user_id) == 0
+        && ps_mp_get_int(&r, "request_id", true, request_id) == 0
         && ps_mp_get_int(&r, "since", true, since) == 0)
         rc = 0;
     ps_mp_reader_close(&r);

@@ -25,7 +25,9 @@
       config_version str, config_error str (the last refused reload)
 
     history (v 1.1): enricher -> gateway authority (REQ), one requester's
-      record as the gateway knows it: user_id int, since int (ms epoch).
+      record as the gateway knows it: user_id int, request_id int (the
+      request being enriched: the gateway attributes it to the user so it
+      is counted), since int (ms epoch).
       The reply, history_reply: user_id int, requests int (requests seen
       since `since`, the one being enriched included), approved int and
       declined int (all time, any source).
