@@ -108,6 +108,16 @@ zmsg_t *ps_catchup_reply_new(int64_t count, int64_t last_seq);
 int ps_catchup_reply_decode(zframe_t *frame, int64_t *count, int64_t *last_seq,
                             char *err, size_t errlen);
 
+/* history request (user_id, request_id, since) and its reply. */
+zmsg_t *ps_history_ask_encode(int64_t user_id, int64_t request_id,
+                              int64_t since);
+int ps_history_ask_decode(zframe_t *frame, int64_t *user_id,
+                          int64_t *request_id, int64_t *since, char *err,
+                          size_t errlen);
+zmsg_t *ps_history_encode(const ps_history_t *history);
+int ps_history_decode(zframe_t *frame, ps_history_t *history, char *err,
+                      size_t errlen);
+
 ps_command_t *ps_command_new(const char *verb, int64_t request_id,
                              const char *reason);
 void ps_command_destroy(ps_command_t **self_p);

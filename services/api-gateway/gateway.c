@@ -401,6 +401,27 @@ s_answer_catchup(gateway_t *self, zframe_t *frame)
     return reply;
 }
 
+static zmsg_t *
+s_answer_history(gateway_t *self, zframe_t *frame)
+{
+    int64_t user_id = 0, request_id = 0, since = 0;
+    char err[256];
+    if (ps_history_ask_decode(frame, &user_id, &request_id, &since, err,
+                              sizeof(err))
+        != 0) {
+        ps_log_error("bad history request: %s", err);
+        return NULL;
+    }
+    ps_history_t history;
+    if (gw_store_history(self->store, user_id, request_id, since, &history)
+        != 0) {
+        ps_log_error("cannot read history user=%lld err=\"%s\"",
+                     (long long)user_id, gw_store_error(self->store));
+        return NULL;
+    }
+    return ps_history_encode(&history);
+}
+
 static void
 s_on_authority(gateway_t *self)
 {
@@ -414,6 +435,8 @@ s_on_authority(gateway_t *self)
     if (frame && ps_mp_peek_type(frame, type, sizeof(type)) == 0) {
         if (strcmp(type, "catchup") == 0)
             reply = s_answer_catchup(self, frame);
+        else if (strcmp(type, "history") == 0)
+            reply = s_answer_history(self, frame);
         else {
             ps_ids_t *ids = NULL;
             if (ps_ids_decode(frame, NULL, &ids, err, sizeof(err)) != 0)

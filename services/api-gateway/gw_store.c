@@ -59,6 +59,9 @@ static const char *const s_migrations[] = {
     "  at INTEGER NOT NULL, instance TEXT);"
     "CREATE INDEX usage_at ON usage(at);"
     "CREATE TABLE probe (id INTEGER PRIMARY KEY, at INTEGER);",
+    /* 2: who asked, for quotas and trust levels (ps_control history). */
+    "ALTER TABLE requests ADD COLUMN user_id INTEGER;"
+    "CREATE INDEX requests_user ON requests(user_id, created_at);",
 };
 
 struct gw_store {
@@ -390,7 +393,8 @@ gw_store_record_decision(gw_store_t *self, const ps_work_t *w, int64_t now)
         "UPDATE requests SET state = ?2, outcome = ?3, decision_id = ?4,"
         " title = ?5, media_type = ?6, user_name = ?7, tmdb_id = ?8,"
         " poster_path = ?9, apply_attempts = 0, next_apply_at = ?10,"
-        " last_error = NULL, updated_at = ?10 WHERE request_id = ?1";
+        " last_error = NULL, updated_at = ?10,"
+        " user_id = COALESCE(?11, user_id) WHERE request_id = ?1";
     gw_record_rc_t result = GW_RECORD_ERROR;
     char *params = NULL;
     char *matched = NULL;
@@ -460,6 +464,8 @@ gw_store_record_decision(gw_store_t *self, const ps_work_t *w, int64_t now)
     sqlite3_bind_int64(stmt, 8, w->tmdb_id);
     s_bind_text(stmt, 9, w->poster_path);
     sqlite3_bind_int64(stmt, 10, now);
+    if (w->user_id > 0)
+        sqlite3_bind_int64(stmt, 11, w->user_id);
     if (sqlite3_step(stmt) != SQLITE_DONE) {
         s_fail(self, "record update");
         goto fail;
@@ -484,6 +490,63 @@ out:
     free(matched);
     free(inputs);
     return result;
+}
+
+int
+gw_store_history(gw_store_t *self, int64_t user_id, int64_t request_id,
+                 int64_t since, ps_history_t *out)
+{
+    static const char attribute_sql[] =
+        "UPDATE requests SET user_id = ?1 WHERE request_id = ?2"
+        " AND user_id IS NULL";
+    static const char count_sql[] =
+        "SELECT COUNT(*),"
+        " COALESCE(SUM(outcome = 'approve' AND state IN ('decided',"
+        " 'applied')), 0),"
+        " COALESCE(SUM(outcome = 'decline' AND state IN ('decided',"
+        " 'applied')), 0) FROM requests WHERE user_id = ?1";
+    static const char window_sql[] =
+        "SELECT COUNT(*) FROM requests WHERE user_id = ?1"
+        " AND created_at >= ?2";
+    memset(out, 0, sizeof(*out));
+    out->user_id = user_id;
+    out->since = since;
+    if (s_begin(self) != 0)
+        return -1;
+    sqlite3_stmt *stmt = s_stmt(self, attribute_sql);
+    if (!stmt)
+        goto fail;
+    sqlite3_bind_int64(stmt, 1, user_id);
+    sqlite3_bind_int64(stmt, 2, request_id);
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        s_fail(self, "history attribute");
+        goto fail;
+    }
+    stmt = s_stmt(self, count_sql);
+    if (!stmt)
+        goto fail;
+    sqlite3_bind_int64(stmt, 1, user_id);
+    if (sqlite3_step(stmt) != SQLITE_ROW) {
+        s_fail(self, "history counts");
+        goto fail;
+    }
+    out->approved = sqlite3_column_int64(stmt, 1);
+    out->declined = sqlite3_column_int64(stmt, 2);
+    stmt = s_stmt(self, window_sql);
+    if (!stmt)
+        goto fail;
+    sqlite3_bind_int64(stmt, 1, user_id);
+    sqlite3_bind_int64(stmt, 2, since);
+    if (sqlite3_step(stmt) != SQLITE_ROW) {
+        s_fail(self, "history window");
+        goto fail;
+    }
+    out->requests = sqlite3_column_int64(stmt, 0);
+    if (s_commit(self) == 0)
+        return 0;
+fail:
+    s_rollback(self);
+    return -1;
 }
 
 int

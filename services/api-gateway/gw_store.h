@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ps_control.h"
 #include "ps_fact.h"
 #include "ps_work.h"
 
@@ -52,6 +53,13 @@ int gw_store_claim(gw_store_t *self, const int64_t *ids, size_t count,
 /* Records a pipeline decision for a request in flight. */
 gw_record_rc_t gw_store_record_decision(gw_store_t *self,
                                         const ps_work_t *decision, int64_t now);
+
+/* A requester's record for the rule engine: attributes request_id to
+   user_id (when not yet known), then counts the user's requests created
+   since `since` (that one included) and their approved and declined
+   requests of all time. Returns 0, or -1. */
+int gw_store_history(gw_store_t *self, int64_t user_id, int64_t request_id,
+                     int64_t since, ps_history_t *out);
 
 /* Gives a claim back after a transient failure (next claim grants it). */
 int gw_store_release(gw_store_t *self, int64_t request_id, const char *reason,

@@ -339,6 +339,35 @@ test_gw_store_release_and_rejudge(void **state)
 }
 
 static void
+test_gw_store_history_counts_the_user(void **state)
+{
+    fixture_t *f = *state;
+    /* User 7: one approved last month, one declined, one in flight now. */
+    s_claim(f->store, 1, 1000, 1);
+    ps_work_t *w = s_decision(1, PS_OUTCOME_APPROVE);
+    w->user_id = 7;
+    assert_int_equal(gw_store_record_decision(f->store, w, 1500), GW_RECORD_OK);
+    ps_work_destroy(&w);
+    s_claim(f->store, 2, 500000, 1);
+    w = s_decision(2, PS_OUTCOME_DECLINE);
+    w->user_id = 7;
+    assert_int_equal(gw_store_record_decision(f->store, w, 500500),
+                     GW_RECORD_OK);
+    ps_work_destroy(&w);
+    s_claim(f->store, 3, 600000, 1);
+    ps_history_t history;
+    assert_int_equal(gw_store_history(f->store, 7, 3, 400000, &history), 0);
+    assert_int_equal(history.user_id, 7);
+    assert_int_equal(history.requests, 2); /* request 2 and this one */
+    assert_int_equal(history.approved, 1);
+    assert_int_equal(history.declined, 1);
+    /* Another user sees none of it. */
+    assert_int_equal(gw_store_history(f->store, 8, 99, 0, &history), 0);
+    assert_int_equal(history.requests, 0);
+    assert_int_equal(history.approved, 0);
+}
+
+static void
 test_gw_store_survives_reopen(void **state)
 {
     fixture_t *f = *state;
@@ -371,6 +400,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_gw_store_own_echo_is_not_elsewhere,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_store_release_and_rejudge,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_store_history_counts_the_user,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_store_survives_reopen, setup,
                                         teardown),
