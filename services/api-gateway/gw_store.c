@@ -7,6 +7,7 @@
     interleave a read-check-write on the same row.                         */
 #include "gw_store.h"
 #include "ps_db.h"
+#include "ps_work_json.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -325,57 +326,12 @@ s_strings_json(char *const *items, size_t count, bool as_pairs)
     return text;
 }
 
-static void
-s_set_str(json_t *object, const char *key, const char *value)
-{
-    if (value)
-        json_object_set_new(object, key, json_string(value));
-}
-
 char *
 gw_inputs_json(const ps_work_t *w)
 {
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    s_set_str(o, "media_type", w->media_type);
-    json_object_set_new(o, "tmdb_id", json_integer(w->tmdb_id));
-    json_object_set_new(o, "is4k", json_boolean(w->is4k));
-    s_set_str(o, "title", w->title);
-    if (w->year)
-        json_object_set_new(o, "year", json_integer(w->year));
-    json_t *genres = json_array();
-    for (size_t i = 0; genres && i < w->genre_count; i++)
-        json_array_append_new(genres, json_string(w->genres[i]));
-    json_object_set_new(o, "genres", genres);
-    json_object_set_new(o, "rating", json_real(w->rating));
-    json_object_set_new(o, "votes", json_integer(w->votes));
-    json_object_set_new(o, "popularity", json_real(w->popularity));
-    s_set_str(o, "release_date", w->release_date);
-    s_set_str(o, "media_status", w->media_status);
-    s_set_str(o, "certification", w->certification);
-    s_set_str(o, "language", w->language);
-    if (w->runtime)
-        json_object_set_new(o, "runtime", json_integer(w->runtime));
-    json_t *seasons = json_array();
-    for (size_t i = 0; seasons && i < w->season_count; i++)
-        json_array_append_new(seasons, json_integer(w->seasons[i]));
-    json_object_set_new(o, "seasons", seasons);
-    if (w->total_seasons)
-        json_object_set_new(o, "total_seasons", json_integer(w->total_seasons));
-    if (w->requested_episodes)
-        json_object_set_new(o, "requested_episodes",
-                            json_integer(w->requested_episodes));
-    json_object_set_new(o, "adult", json_boolean(w->adult));
-    json_object_set_new(o, "user_id", json_integer(w->user_id));
-    s_set_str(o, "user_name", w->user_name);
-    if (w->user_created_at)
-        json_object_set_new(o, "user_created_at",
-                            json_integer(w->user_created_at));
-    json_object_set_new(o, "user_requests", json_integer(w->user_requests));
-    s_set_str(o, "trigger", w->trigger);
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
+    json_t *inputs = ps_work_to_json(w);
+    char *text = inputs ? json_dumps(inputs, JSON_COMPACT) : NULL;
+    json_decref(inputs);
     return text;
 }
 
