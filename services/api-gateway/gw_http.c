@@ -11,11 +11,14 @@
       POST /api/v1/reviews/{id}/decline
       POST /api/v1/requests/{id}/rejudge judge it again
       POST /api/v1/scan                  202, progress in /api/v1/health
+      POST /api/v1/backtest?last=N       a draft config.yaml replayed over
+                                         recorded decisions
       GET  /, /<file>                    dashboard files from web_root
     Logins come with the dashboard issue; until then the gateway listens
     on 127.0.0.1 by default and nothing here is exposed beyond the host. */
 #include "gw_http.h"
 #include "gw_apply.h"
+#include "gw_backtest.h"
 #include "gw_store.h"
 #include "ps_control.h"
 #include "ps_log.h"
@@ -30,8 +33,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define GW_MAX_BODY (64 * 1024)
+#define GW_MAX_DRAFT (1024 * 1024)
+#define GW_BACKTEST_MAX 100000
 #define GW_MAX_FILE (4 * 1024 * 1024)
 
 static const char s_security_headers[] =
@@ -165,21 +171,21 @@ s_error(struct mg_connection *conn, int status, const char *message)
     return s_send_json(conn, status, json_pack("{s:s}", "error", message));
 }
 
-/* Reads the body up to GW_MAX_BODY. Returns the length, -1 for too large,
+/* Reads the body up to `max` bytes. Returns the length, -1 for too large,
    -2 for a read failure. *out is malloc'ed and NUL-terminated. */
 static long
-s_read_body(struct mg_connection *conn, char **out)
+s_read_body_max(struct mg_connection *conn, size_t max, char **out)
 {
     const struct mg_request_info *info = mg_get_request_info(conn);
     *out = NULL;
-    if (info->content_length > GW_MAX_BODY)
+    if (info->content_length > (long long)max)
         return -1;
-    char *body = malloc(GW_MAX_BODY + 1);
+    char *body = malloc(max + 1);
     if (!body)
         return -2;
     size_t len = 0;
-    while (len <= GW_MAX_BODY) {
-        int n = mg_read(conn, body + len, GW_MAX_BODY + 1 - len);
+    while (len <= max) {
+        int n = mg_read(conn, body + len, max + 1 - len);
         if (n < 0) {
             free(body);
             return -2;
@@ -188,13 +194,19 @@ s_read_body(struct mg_connection *conn, char **out)
             break;
         len += (size_t)n;
     }
-    if (len > GW_MAX_BODY) {
+    if (len > max) {
         free(body);
         return -1;
     }
     body[len] = '\0';
     *out = body;
     return (long)len;
+}
+
+static long
+s_read_body(struct mg_connection *conn, char **out)
+{
+    return s_read_body_max(conn, GW_MAX_BODY, out);
 }
 
 /* ---- webhook ---------------------------------------------------------- */
@@ -465,6 +477,66 @@ s_staff_decision(struct mg_connection *conn, gw_shared_t *shared,
                   observe_only ? "decided (observe only)" : "applied"));
 }
 
+/* POST /api/v1/backtest?last=N with a draft config.yaml as the body. */
+static int
+s_backtest(struct mg_connection *conn, gw_shared_t *shared,
+           const struct mg_request_info *info)
+{
+    char text[32];
+    int64_t last = 200;
+    if (s_query_value(info, "last", text, sizeof(text))
+        && ps_parse_int64(text, 1, GW_BACKTEST_MAX, &last) != 0)
+        return s_error(conn, 400, "query `last`: expected 1 to 100000");
+    char *body = NULL;
+    long len = s_read_body_max(conn, GW_MAX_DRAFT, &body);
+    if (len == -1)
+        return s_error(conn, 413, "draft config over 1 MiB");
+    if (len <= 0) {
+        free(body);
+        return s_error(conn, 400,
+                       "body: send the draft config.yaml as the request "
+                       "body");
+    }
+    /* The loader reads files; the draft goes to a private temporary one. */
+    char path[] = "/tmp/plexstaffai-draft-XXXXXX";
+    int fd = mkstemp(path);
+    bool written = fd >= 0 && write(fd, body, (size_t)len) == (ssize_t)len;
+    if (fd >= 0)
+        close(fd);
+    free(body);
+    if (!written) {
+        if (fd >= 0)
+            unlink(path);
+        return s_error(conn, 500, "cannot stage the draft");
+    }
+    ps_config_issues_t errors = {0};
+    ps_config_t *draft = ps_config_load(path, &errors, NULL);
+    unlink(path);
+    if (!draft) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < errors.count; i++) {
+            free(errors.items[i].file);
+            errors.items[i].file = strdup("draft.yaml");
+            char line[768];
+            ps_config_issue_format(&errors.items[i], line, sizeof(line));
+            json_array_append_new(list, json_string(line));
+        }
+        ps_config_issues_clear(&errors);
+        return s_send_json(conn, 400,
+                           json_pack("{s:s,s:o}", "error",
+                                     "the draft config is invalid", "errors",
+                                     list));
+    }
+    char err[256];
+    gw_store_t *store = s_store(shared);
+    json_t *report =
+        store ? gw_backtest_run(store, draft, last, err, sizeof(err)) : NULL;
+    ps_config_destroy(&draft);
+    if (!report)
+        return s_error(conn, 500, store ? err : "database unavailable");
+    return s_send_json(conn, 200, report);
+}
+
 /* Parses "/prefix/{id}/suffix" style paths: the id after `prefix`, and
    what follows it into rest. Returns 0, or -1. */
 static int
@@ -524,6 +596,11 @@ s_api(struct mg_connection *conn, gw_shared_t *shared,
                            json_pack("{s:s,s:s}", "status", "scan requested",
                                      "progress", "/api/v1/health"));
     }
+    if (strcmp(uri, "/api/v1/backtest") == 0)
+        return post ? s_backtest(conn, shared, info)
+                    : s_error(conn, 405,
+                              "use POST /api/v1/backtest with the draft "
+                              "config as the body");
     if (s_path_id(uri, "/api/v1/reviews/", &id, rest, sizeof(rest)) == 0) {
         bool approve = strcmp(rest, "/approve") == 0;
         if (!approve && strcmp(rest, "/decline") != 0)

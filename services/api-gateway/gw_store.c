@@ -1184,6 +1184,40 @@ gw_store_request_json(gw_store_t *self, int64_t request_id, bool *found)
 }
 
 int
+gw_store_backtest_rows(gw_store_t *self, int64_t last, gw_backtest_fn *fn,
+                       void *arg)
+{
+    static const char sql[] =
+        "SELECT d.request_id, d.outcome, d.source, COALESCE(d.rule, ''),"
+        " d.inputs, r.title, (SELECT s.outcome FROM decisions s"
+        " WHERE s.request_id = d.request_id AND s.source = 'staff'"
+        " ORDER BY s.id DESC LIMIT 1), d.decided_at"
+        " FROM decisions d JOIN requests r ON r.request_id = d.request_id"
+        " WHERE d.id IN (SELECT MAX(id) FROM decisions"
+        " WHERE source != 'staff' GROUP BY request_id)"
+        " ORDER BY d.id DESC LIMIT ?1";
+    sqlite3_stmt *stmt = s_stmt(self, sql);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, last);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        gw_backtest_row_t row = {.request_id = sqlite3_column_int64(stmt, 0),
+                                 .outcome = s_column_text(stmt, 1),
+                                 .source = s_column_text(stmt, 2),
+                                 .rule = s_column_text(stmt, 3),
+                                 .inputs = s_column_text(stmt, 4),
+                                 .title = s_column_text(stmt, 5),
+                                 .staff = s_column_text(stmt, 6),
+                                 .decided_at = sqlite3_column_int64(stmt, 7)};
+        if (fn(arg, &row) != 0)
+            break;
+    }
+    sqlite3_reset(stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : s_fail(self, "backtest");
+}
+
+int
 gw_store_probe(gw_store_t *self)
 {
     static const char sql[] =

@@ -134,6 +134,26 @@ json_t *gw_store_stats_json(gw_store_t *self, int64_t now);
 json_t *gw_store_request_json(gw_store_t *self, int64_t request_id,
                               bool *found);
 
+typedef struct {
+    int64_t request_id;  /* request */
+    const char *outcome; /* recorded pipeline outcome */
+    const char *source;  /* rule | ai | error ... */
+    const char *rule;    /* deciding rule, "" for the AI */
+    const char *inputs;  /* JSON snapshot, may be NULL */
+    const char *title;   /* for the report */
+    const char *staff;   /* staff's last outcome, NULL when none */
+    int64_t decided_at;  /* ms epoch */
+} gw_backtest_row_t;
+
+/* Called once per row; a non-zero return stops the walk. The row's
+   strings live until the callback returns. */
+typedef int(gw_backtest_fn)(void *arg, const gw_backtest_row_t *row);
+
+/* Walks the last `last` requests decided by the pipeline (their latest
+   pipeline decision each, newest first). Returns 0, or -1. */
+int gw_store_backtest_rows(gw_store_t *self, int64_t last, gw_backtest_fn *fn,
+                           void *arg);
+
 /* A cheap write probe for the health page. Returns 0 when writable. */
 int gw_store_probe(gw_store_t *self);
 
