@@ -48,6 +48,27 @@ function renderHealth(status, health) {
   }
   if (health.overseerr && !health.overseerr.ok) problems.push("Overseerr: " + health.overseerr.detail);
   pill.title = problems.join("\n");
+  renderConfigErrors(health);
+}
+
+// A refused reload keeps the old configuration running; say so loudly,
+// once per distinct error, with the file position the loader gave.
+function renderConfigErrors(health) {
+  const errors = new Map();
+  for (const [name, service] of Object.entries(health.services || {})) {
+    if (service.config_error) errors.set(service.config_error, name);
+    for (const instance of service.instances || []) {
+      if (instance.config_error) errors.set(instance.config_error, name);
+    }
+  }
+  const box = document.getElementById("config-errors");
+  box.replaceChildren();
+  box.hidden = errors.size === 0;
+  if (errors.size === 0) return;
+  box.append(el("strong", "Configuration not reloaded: the previous configuration keeps running."));
+  const list = el("ul");
+  for (const [text, service] of errors) list.append(el("li", `${service}: ${text}`));
+  box.append(list);
 }
 
 async function decide(requestId, action, card) {

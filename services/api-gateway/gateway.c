@@ -49,7 +49,6 @@ struct gateway {
     pthread_t applier;       /* the applier thread */
     bool applier_started;    /* join it on destroy */
     struct mg_context *http; /* civetweb */
-    char config_error[512];  /* last refused reload */
 };
 
 void
@@ -485,8 +484,7 @@ s_reload(gateway_t *self)
     int rc = ps_service_reload(self->config_path, &fresh, err, sizeof(err));
     self->shared.config = fresh;
     pthread_rwlock_unlock(&self->shared.config_lock);
-    snprintf(self->config_error, sizeof(self->config_error), "%s",
-             rc == 0 ? "" : err);
+    gw_health_self(self->shared.health, fresh->version, rc == 0 ? NULL : err);
 }
 
 int
@@ -653,6 +651,7 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
     self->applier_started = true;
     if (s_start_http(self, err, errlen) != 0)
         goto fail;
+    gw_health_self(shared->health, config->version, NULL);
     ps_log_info("started data_dir=%s collect=%s events=%s authority=%s "
                 "commands=%s http=%s observe_only=%s",
                 config->data_dir, config->bus.collect, config->bus.events,

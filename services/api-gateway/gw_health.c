@@ -31,6 +31,8 @@ struct gw_health {
     ps_status_t scan;                                /* poller's last status */
     char scan_detail[256];                           /* its detail text */
     char breaker[16];                                /* judges' breaker */
+    char self_version[32];                           /* gateway config */
+    char self_error[512];                            /* its refused reload */
 };
 
 gw_health_t *
@@ -80,6 +82,17 @@ gw_health_beat(gw_health_t *self, const ps_heartbeat_t *beat, int64_t now_mono)
              beat->config_version ? beat->config_version : "");
     snprintf(slot->config_error, sizeof(slot->config_error), "%s",
              beat->config_error ? beat->config_error : "");
+    pthread_mutex_unlock(&self->lock);
+}
+
+void
+gw_health_self(gw_health_t *self, const char *version, const char *config_error)
+{
+    pthread_mutex_lock(&self->lock);
+    snprintf(self->self_version, sizeof(self->self_version), "%s",
+             version ? version : "");
+    snprintf(self->self_error, sizeof(self->self_error), "%s",
+             config_error ? config_error : "");
     pthread_mutex_unlock(&self->lock);
 }
 
@@ -144,6 +157,12 @@ gw_health_json(gw_health_t *self, int64_t now_mono, bool db_ok,
             services, s_services[s],
             json_pack("{s:b,s:o}", "ok", up, "instances", instances));
     }
+    json_t *gateway =
+        json_pack("{s:b,s:s}", "ok", 1, "config_version", self->self_version);
+    if (gateway && self->self_error[0])
+        json_object_set_new(gateway, "config_error",
+                            json_string(self->self_error));
+    json_object_set_new(services, "api-gateway", gateway);
     json_t *overseerr = json_pack(
         "{s:b,s:s,s:I}", "ok", self->overseerr_known && self->overseerr_ok,
         "detail",

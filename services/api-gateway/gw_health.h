@@ -27,6 +27,11 @@ void gw_health_destroy(gw_health_t **self_p);
 void gw_health_beat(gw_health_t *self, const ps_heartbeat_t *beat,
                     int64_t now_mono);
 
+/* Records the gateway's own running config version and the error of its
+   last refused reload (NULL: none). Both are copied. */
+void gw_health_self(gw_health_t *self, const char *version,
+                    const char *config_error);
+
 /* Records a status message (scan progress, breaker). */
 void gw_health_status(gw_health_t *self, const ps_status_t *status);
 
