@@ -93,9 +93,12 @@ ps_work_add_matched(ps_work_t *self, const char *rule)
     return s_strs_push(&self->matched, &self->matched_count, rule);
 }
 
+/* NULL in, NULL out: an absent list stays absent. */
 static int64_t *
 s_ints_dup(const int64_t *values, size_t count)
 {
+    if (!values)
+        return NULL;
     int64_t *copy = calloc(count + 1, sizeof(*copy));
     if (copy && count)
         memcpy(copy, values, count * sizeof(*copy));
@@ -105,6 +108,8 @@ s_ints_dup(const int64_t *values, size_t count)
 static char **
 s_strs_dup(char *const *values, size_t count)
 {
+    if (!values)
+        return NULL;
     char **copy = calloc(count + 1, sizeof(*copy));
     for (size_t i = 0; copy && i < count; i++) {
         copy[i] = strdup(values[i]);
@@ -122,23 +127,34 @@ ps_work_dup(const ps_work_t *self)
     ps_work_t *copy = malloc(sizeof(*copy));
     if (!copy)
         return NULL;
+    /* Scalars come with the struct copy; every owned pointer is cleared
+       before it is duplicated, so a failure half-way destroys only what
+       the copy owns. */
     *copy = *self;
+#define S_CLEAR(name) copy->name = NULL;
+    S_STRING_FIELDS(S_CLEAR)
+#undef S_CLEAR
+    copy->seasons = NULL;
+    copy->genre_ids = NULL;
+    copy->genres = NULL;
+    copy->params = NULL;
+    copy->matched = NULL;
+    copy->keywords = NULL;
+    copy->certifications = NULL;
     bool ok = true;
 #define S_DUP(name)                                                            \
     if (self->name && !(copy->name = strdup(self->name)))                      \
         ok = false;
     S_STRING_FIELDS(S_DUP)
 #undef S_DUP
-    copy->seasons =
-        self->seasons ? s_ints_dup(self->seasons, self->season_count) : NULL;
-    copy->genre_ids =
-        self->genre_ids ? s_ints_dup(self->genre_ids, self->genre_count) : NULL;
-    copy->genres =
-        self->genres ? s_strs_dup(self->genres, self->genre_count) : NULL;
-    copy->params =
-        self->params ? s_strs_dup(self->params, self->param_count) : NULL;
-    copy->matched =
-        self->matched ? s_strs_dup(self->matched, self->matched_count) : NULL;
+    copy->seasons = s_ints_dup(self->seasons, self->season_count);
+    copy->genre_ids = s_ints_dup(self->genre_ids, self->genre_count);
+    copy->genres = s_strs_dup(self->genres, self->genre_count);
+    copy->params = s_strs_dup(self->params, self->param_count);
+    copy->matched = s_strs_dup(self->matched, self->matched_count);
+    copy->keywords = s_strs_dup(self->keywords, self->keyword_count);
+    copy->certifications =
+        s_strs_dup(self->certifications, self->certification_count);
     if ((self->seasons && !copy->seasons)
         || (self->genre_ids && !copy->genre_ids)
         || (self->genres && !copy->genres) || (self->params && !copy->params)

@@ -9,9 +9,9 @@
 #include "enricher.h"
 
 #include "ps_beat.h"
-#include "ps_bus.h"
+#include "ps_control.h"
 #include "ps_log.h"
-#include "ps_overseerr.h"
+#include "ps_mp.h"
 #include "ps_service.h"
 #include "ps_time.h"
 
@@ -46,6 +46,8 @@ enricher_media_destroy(enricher_media_t **self_p)
     free(self->release_date);
     free(self->media_status);
     free(self->certification);
+    ps_mp_strs_free(&self->certifications, &self->certification_count);
+    ps_mp_strs_free(&self->keywords, &self->keyword_count);
     free(self->language);
     free(self->overview);
     free(self->poster_path);
@@ -118,38 +120,203 @@ s_country(const json_t *container, const char *country)
     return NULL;
 }
 
+/* One country entry's certification: for tv its rating; for a movie the
+   first non-empty certification of its release_dates, a theatrical (type
+   3) one preferred. NULL when there is none. */
+static const char *
+s_entry_certification(const json_t *entry, bool tv)
+{
+    if (tv) {
+        const char *rating = ps_json_str(entry, "rating");
+        return rating && *rating ? rating : NULL;
+    }
+    const char *found = NULL;
+    const json_t *dates = json_object_get(entry, "release_dates");
+    size_t index;
+    const json_t *date;
+    json_array_foreach(dates, index, date)
+    {
+        const char *cert = ps_json_str(date, "certification");
+        if (!cert || !*cert)
+            continue;
+        if (s_int(date, "type") == 3)
+            return cert;
+        if (!found)
+            found = cert;
+    }
+    return found;
+}
+
+static bool
+s_is_tv(const char *media_type)
+{
+    return media_type && strcmp(media_type, "tv") == 0;
+}
+
+/* The "results" container holding the per-country entries, or NULL. */
+static const json_t *
+s_ratings(const json_t *details, bool tv)
+{
+    return json_object_get(details, tv ? "contentRatings" : "releases");
+}
+
 int
 enricher_certification(const json_t *details, const char *media_type, char *buf,
                        size_t len)
 {
-    const char *found = NULL;
+    bool tv = s_is_tv(media_type);
+    const char *found =
+        s_entry_certification(s_country(s_ratings(details, tv), "US"), tv);
     buf[0] = '\0';
-    if (media_type && strcmp(media_type, "tv") == 0) {
-        const json_t *us =
-            s_country(json_object_get(details, "contentRatings"), "US");
-        found = ps_json_str(us, "rating");
-    } else {
-        const json_t *us =
-            s_country(json_object_get(details, "releases"), "US");
-        const json_t *dates = json_object_get(us, "release_dates");
-        size_t index;
-        const json_t *date;
-        json_array_foreach(dates, index, date)
-        {
-            const char *cert = ps_json_str(date, "certification");
-            if (!cert || !*cert)
-                continue;
-            if (s_int(date, "type") == 3) {
-                found = cert;
-                break;
-            }
-            if (!found)
-                found = cert;
+    if (!found)
+        return -1;
+    int n = snprintf(buf, len, "%s", found);
+    if (n < 0 || (size_t)n >= len) {
+        buf[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* A list of strings that is either absent (NULL) or an array with room
+   for `room` entries and a NULL after the last. */
+typedef struct {
+    char **items; /* owned until handed over */
+    size_t count; /* entries in items */
+    size_t room;  /* entries items can hold */
+} s_strs_t;
+
+static int
+s_strs_init(s_strs_t *list, size_t room)
+{
+    if (room > ENRICHER_LIST_MAX)
+        room = ENRICHER_LIST_MAX;
+    list->count = 0;
+    list->room = room;
+    list->items = calloc(room + 1, sizeof(*list->items));
+    return list->items ? 0 : -1;
+}
+
+/* Appends a copy of text unless the list is full. Returns -1 on OOM. */
+static int
+s_strs_add(s_strs_t *list, const char *text)
+{
+    if (list->count >= list->room)
+        return 0;
+    list->items[list->count] = strdup(text);
+    if (!list->items[list->count])
+        return -1;
+    list->count++;
+    return 0;
+}
+
+/* True when the list already holds an entry starting with prefix. */
+static bool
+s_strs_has_prefix(const s_strs_t *list, const char *prefix)
+{
+    size_t len = strlen(prefix);
+    for (size_t i = 0; i < list->count; i++) {
+        if (strncmp(list->items[i], prefix, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A plausible ISO 3166-1 code: two or three ASCII letters or digits. */
+static bool
+s_country_code(const char *code)
+{
+    size_t len = code ? strlen(code) : 0;
+    if (len < 2 || len > 3)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (!isalnum((unsigned char)code[i]))
+            return false;
+    }
+    return true;
+}
+
+int
+enricher_certifications(const json_t *details, const char *media_type,
+                        char ***out, size_t *count)
+{
+    bool tv = s_is_tv(media_type);
+    const json_t *results = json_object_get(s_ratings(details, tv), "results");
+    *out = NULL;
+    *count = 0;
+    if (!json_is_array(results))
+        return 0;
+    s_strs_t list;
+    if (s_strs_init(&list, json_array_size(results)) != 0)
+        return -1;
+    size_t index;
+    const json_t *entry;
+    json_array_foreach(results, index, entry)
+    {
+        const char *code = ps_json_str(entry, "iso_3166_1");
+        const char *value = s_entry_certification(entry, tv);
+        /* A value too long for any rating system is noise: skip it. */
+        if (!s_country_code(code) || !value
+            || strlen(value) > ENRICHER_CERTIFICATION_MAX)
+            continue;
+        char prefix[8];
+        char item[64];
+        int p = snprintf(prefix, sizeof(prefix), "%s:", code);
+        int n = snprintf(item, sizeof(item), "%s:%s", code, value);
+        if (p < 0 || (size_t)p >= sizeof(prefix) || n < 0
+            || (size_t)n >= sizeof(item) || s_strs_has_prefix(&list, prefix))
+            continue;
+        if (s_strs_add(&list, item) != 0) {
+            ps_mp_strs_free(&list.items, &list.count);
+            return -1;
         }
     }
-    if (!found || !*found)
+    *out = list.items;
+    *count = list.count;
+    return 0;
+}
+
+/* The keyword array in any of the shapes Overseerr or TMDB use. */
+static const json_t *
+s_keyword_array(const json_t *keywords)
+{
+    if (json_is_array(keywords))
+        return keywords;
+    const json_t *inner = json_object_get(keywords, "keywords");
+    if (json_is_array(inner))
+        return inner;
+    inner = json_object_get(keywords, "results");
+    return json_is_array(inner) ? inner : NULL;
+}
+
+int
+enricher_keywords(const json_t *details, char ***out, size_t *count)
+{
+    const json_t *keywords =
+        s_keyword_array(json_object_get(details, "keywords"));
+    *out = NULL;
+    *count = 0;
+    if (!keywords)
+        return 0;
+    s_strs_t list;
+    if (s_strs_init(&list, json_array_size(keywords)) != 0)
         return -1;
-    snprintf(buf, len, "%s", found);
+    size_t index;
+    const json_t *keyword;
+    json_array_foreach(keywords, index, keyword)
+    {
+        const char *name = json_is_string(keyword)
+                               ? json_string_value(keyword)
+                               : ps_json_str(keyword, "name");
+        if (!name || !*name)
+            continue;
+        if (s_strs_add(&list, name) != 0) {
+            ps_mp_strs_free(&list.items, &list.count);
+            return -1;
+        }
+    }
+    *out = list.items;
+    *count = list.count;
     return 0;
 }
 
@@ -253,7 +420,7 @@ enricher_media_from_json(const json_t *details, const char *media_type,
     media = calloc(1, sizeof(*media));
     if (!media)
         goto out_oom;
-    bool tv = media_type && strcmp(media_type, "tv") == 0;
+    bool tv = s_is_tv(media_type);
     const char *title = ps_json_str(details, tv ? "name" : "title");
     if (!title)
         title = ps_json_str(details, tv ? "title" : "name");
@@ -271,6 +438,12 @@ enricher_media_from_json(const json_t *details, const char *media_type,
     char cert[64];
     if (enricher_certification(details, media_type, cert, sizeof(cert)) == 0)
         media->certification = s_dup(cert, &oom);
+    if (enricher_certifications(details, media_type, &media->certifications,
+                                &media->certification_count)
+            != 0
+        || enricher_keywords(details, &media->keywords, &media->keyword_count)
+               != 0)
+        goto out_oom;
     const char *overview = ps_json_str(details, "overview");
     if (overview) {
         media->overview =
@@ -282,6 +455,7 @@ enricher_media_from_json(const json_t *details, const char *media_type,
         const json_t *first = json_array_get(runtimes, 0);
         media->runtime = json_is_integer(first) ? json_integer_value(first) : 0;
         media->total_seasons = s_int(details, "numberOfSeasons");
+        media->total_episodes = s_int(details, "numberOfEpisodes");
         if (s_seasons_from_json(media, json_object_get(details, "seasons")))
             goto out_oom;
     } else {
@@ -320,6 +494,28 @@ enricher_requested_episodes(const enricher_media_t *media,
     return total;
 }
 
+/* Replaces *dst with a copy of src (NULL stays NULL). Returns -1 on OOM,
+   leaving *dst NULL. */
+static int
+s_strs_copy(char ***dst, size_t *dst_count, char *const *src, size_t count)
+{
+    ps_mp_strs_free(dst, dst_count);
+    if (!src)
+        return 0;
+    s_strs_t list;
+    if (s_strs_init(&list, count) != 0)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        if (s_strs_add(&list, src[i]) != 0) {
+            ps_mp_strs_free(&list.items, &list.count);
+            return -1;
+        }
+    }
+    *dst = list.items;
+    *dst_count = list.count;
+    return 0;
+}
+
 int
 enricher_media_apply(const enricher_media_t *media, const char *media_type,
                      ps_work_t *work)
@@ -338,7 +534,13 @@ enricher_media_apply(const enricher_media_t *media, const char *media_type,
     work->popularity = media->popularity;
     work->runtime = media->runtime;
     work->total_seasons = media->total_seasons;
+    work->total_episodes = media->total_episodes;
     work->adult = media->adult;
+    if (s_strs_copy(&work->keywords, &work->keyword_count, media->keywords,
+                    media->keyword_count)
+        || s_strs_copy(&work->certifications, &work->certification_count,
+                       media->certifications, media->certification_count))
+        return -1;
     bool tv = media_type && strcmp(media_type, "tv") == 0;
     work->requested_episodes = tv ? enricher_requested_episodes(
                                    media, work->seasons, work->season_count)
@@ -510,19 +712,396 @@ enricher_cache_size(const enricher_cache_t *self)
 }
 
 /* ------------------------------------------------------------------ */
+/*  Requester quota                                                    */
+
+/* Reads one of a quota's integers: absent or null gives 0 unless
+   required; anything else must be a non-negative integer. */
+static int
+s_quota_int(const json_t *side, const char *side_name, const char *key,
+            bool required, int64_t *out, char *err, size_t errlen)
+{
+    const json_t *value = json_object_get(side, key);
+    *out = 0;
+    if (!value || json_is_null(value)) {
+        if (!required)
+            return 0;
+        snprintf(err, errlen, "quota field `%s.%s`: missing", side_name, key);
+        return -1;
+    }
+    if (!json_is_integer(value) || json_integer_value(value) < 0) {
+        snprintf(err, errlen,
+                 "quota field `%s.%s`: expected a non-negative integer",
+                 side_name, key);
+        return -1;
+    }
+    *out = json_integer_value(value);
+    return 0;
+}
+
+int
+enricher_quota_from_json(const json_t *body, enricher_quota_t *out, char *err,
+                         size_t errlen)
+{
+    enricher_quota_t quota = {0};
+    const json_t *movie = json_object_get(body, "movie");
+    const json_t *tv = json_object_get(body, "tv");
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(movie) || !json_is_object(tv)) {
+        snprintf(err, errlen,
+                 "quota: expected an object with `movie` and `tv` objects");
+        return -1;
+    }
+    if (s_quota_int(movie, "movie", "limit", false, &quota.movie_limit, err,
+                    errlen)
+        || s_quota_int(movie, "movie", "used", true, &quota.movie_used, err,
+                       errlen)
+        || s_quota_int(movie, "movie", "days", false, &quota.movie_days, err,
+                       errlen)
+        || s_quota_int(tv, "tv", "limit", false, &quota.tv_limit, err, errlen)
+        || s_quota_int(tv, "tv", "used", true, &quota.tv_used, err, errlen)
+        || s_quota_int(tv, "tv", "days", false, &quota.tv_days, err, errlen))
+        return -1;
+    *out = quota;
+    return 0;
+}
+
+void
+enricher_quota_apply(const enricher_quota_t *quota, ps_work_t *work)
+{
+    enricher_quota_t none = {0};
+    if (!quota)
+        quota = &none;
+    work->has_quota = quota != &none;
+    work->quota_movie_limit = quota->movie_limit;
+    work->quota_movie_used = quota->movie_used;
+    work->quota_movie_days = quota->movie_days;
+    work->quota_tv_limit = quota->tv_limit;
+    work->quota_tv_used = quota->tv_used;
+    work->quota_tv_days = quota->tv_days;
+}
+
+typedef struct {
+    char key[24];           /* the user id in decimal */
+    bool known;             /* false: the lookup failed */
+    enricher_quota_t quota; /* the answer when known */
+    int64_t stored_ms;      /* when it was read (monotonic) */
+    void *node;             /* its handle in the age list */
+} s_quota_entry_t;
+
+struct enricher_quotas {
+    zhashx_t *entries;    /* key -> s_quota_entry_t, owns nothing */
+    zlistx_t *order;      /* s_quota_entry_t, oldest first; owns them */
+    int64_t ttl_ms;       /* entry lifetime and failure pause */
+    size_t max;           /* entry cap */
+    int64_t paused_until; /* no lookups before this (monotonic ms) */
+    unsigned warned;      /* bit per ps_overseerr_rc_t already logged */
+};
+
+static void
+s_quota_entry_destructor(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+enricher_quotas_t *
+enricher_quotas_new(int ttl_s, int max)
+{
+    enricher_quotas_t *self = calloc(1, sizeof(*self));
+    if (!self)
+        return NULL;
+    self->entries = zhashx_new();
+    self->order = zlistx_new();
+    if (!self->entries || !self->order) {
+        enricher_quotas_destroy(&self);
+        return NULL;
+    }
+    zlistx_set_destructor(self->order, s_quota_entry_destructor);
+    self->ttl_ms = ttl_s > 0 ? ttl_s * 1000LL : 0;
+    self->max = max > 0 ? (size_t)max : 0;
+    return self;
+}
+
+void
+enricher_quotas_destroy(enricher_quotas_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zhashx_destroy(&(*self_p)->entries);
+    zlistx_destroy(&(*self_p)->order);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+size_t
+enricher_quotas_size(const enricher_quotas_t *self)
+{
+    return zlistx_size(self->order);
+}
+
+static void
+s_quotas_remove(enricher_quotas_t *self, s_quota_entry_t *entry)
+{
+    zhashx_delete(self->entries, entry->key);
+    zlistx_delete(self->order, entry->node);
+}
+
+/* Remembers an answer (quota) or a failure (NULL). Entries are added in
+   time order, so the list front is both the oldest and the first to
+   expire. */
+static void
+s_quotas_put(enricher_quotas_t *self, const char *key,
+             const enricher_quota_t *quota, int64_t now_ms)
+{
+    if (self->ttl_ms == 0 || self->max == 0)
+        return;
+    s_quota_entry_t *old = zhashx_lookup(self->entries, key);
+    if (old)
+        s_quotas_remove(self, old);
+    s_quota_entry_t *first = zlistx_first(self->order);
+    while (first
+           && (zlistx_size(self->order) >= self->max
+               || now_ms - first->stored_ms >= self->ttl_ms)) {
+        s_quotas_remove(self, first);
+        first = zlistx_first(self->order);
+    }
+    s_quota_entry_t *entry = calloc(1, sizeof(*entry));
+    if (!entry)
+        return;
+    snprintf(entry->key, sizeof(entry->key), "%s", key);
+    entry->known = quota != NULL;
+    if (quota)
+        entry->quota = *quota;
+    entry->stored_ms = now_ms;
+    entry->node = zlistx_add_end(self->order, entry);
+    if (!entry->node) {
+        free(entry);
+        return;
+    }
+    if (zhashx_insert(self->entries, entry->key, entry) != 0)
+        zlistx_delete(self->order, entry->node);
+}
+
+/* Failures of the endpoint itself, as opposed to one user's answer. */
+#define S_QUOTA_OUTAGES                                                        \
+    ((1u << PS_OVERSEERR_FORBIDDEN) | (1u << PS_OVERSEERR_TRANSIENT))
+
+/* Logs a failure the first time its kind happens (for an outage: since
+   the endpoint last answered); repeats go to debug. */
+static void
+s_quotas_warn(enricher_quotas_t *self, ps_overseerr_rc_t rc,
+              const ps_work_t *work, const char *error)
+{
+    unsigned bit = 1u << (unsigned)rc;
+    if (self->warned & bit) {
+        ps_log_debug("requester quota not read (%s) req=%" PRId64 " err=\"%s\"",
+                     ps_overseerr_strerror(rc), work->request_id, error);
+        return;
+    }
+    self->warned |= bit;
+    if (rc == PS_OVERSEERR_FORBIDDEN)
+        ps_log_warn("requester quotas unavailable: Overseerr refused "
+                    "/user/{id}/quota (the API key needs MANAGE_USERS and "
+                    "MANAGE_REQUESTS); requests go on without them req=%" PRId64
+                    " err=\"%s\"",
+                    work->request_id, error);
+    else
+        ps_log_warn("requester quota not read (%s), requests go on without "
+                    "it; logged once per kind req=%" PRId64 " err=\"%s\"",
+                    ps_overseerr_strerror(rc), work->request_id, error);
+}
+
+bool
+enricher_quotas_lookup(enricher_quotas_t *self, ps_overseerr_t *client,
+                       ps_work_t *work, int64_t now_ms)
+{
+    char key[24];
+    enricher_quota_apply(NULL, work);
+    if (work->user_id <= 0)
+        return false;
+    snprintf(key, sizeof(key), "%" PRId64, work->user_id);
+    s_quota_entry_t *entry = zhashx_lookup(self->entries, key);
+    if (entry && now_ms - entry->stored_ms < self->ttl_ms) {
+        if (entry->known)
+            enricher_quota_apply(&entry->quota, work);
+        return entry->known;
+    }
+    if (!client || now_ms < self->paused_until)
+        return false;
+    char path[64];
+    snprintf(path, sizeof(path), "/user/%" PRId64 "/quota", work->user_id);
+    json_t *body = NULL;
+    ps_overseerr_rc_t rc = ps_overseerr_get(client, path, &body);
+    char err[512] = "";
+    enricher_quota_t quota;
+    if (rc != PS_OVERSEERR_OK)
+        snprintf(err, sizeof(err), "%s", ps_overseerr_error(client));
+    else if (enricher_quota_from_json(body, &quota, err, sizeof(err)) != 0)
+        rc = PS_OVERSEERR_BAD_RESPONSE;
+    json_decref(body);
+    if (rc != PS_OVERSEERR_OK) {
+        s_quotas_warn(self, rc, work, err);
+        /* A refused key or an unreachable server fails for every user
+           alike: pause instead of paying a call (or a timeout) per
+           request. */
+        if (rc == PS_OVERSEERR_FORBIDDEN || rc == PS_OVERSEERR_TRANSIENT)
+            self->paused_until = now_ms + self->ttl_ms;
+        s_quotas_put(self, key, NULL, now_ms);
+        return false;
+    }
+    if (self->warned & S_QUOTA_OUTAGES)
+        ps_log_info("requester quotas readable again req=%" PRId64,
+                    work->request_id);
+    self->warned &= ~S_QUOTA_OUTAGES;
+    s_quotas_put(self, key, &quota, now_ms);
+    enricher_quota_apply(&quota, work);
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/*  Requester history (the gateway's record)                           */
+
+const char *
+enricher_history_strerror(enricher_history_rc_t rc)
+{
+    switch (rc) {
+        case ENRICHER_HISTORY_OK:
+            return "ok";
+        case ENRICHER_HISTORY_TIMEOUT:
+            return "timeout";
+        case ENRICHER_HISTORY_REFUSED:
+            return "refused";
+        case ENRICHER_HISTORY_BAD:
+            break;
+    }
+    return "bad reply";
+}
+
+enricher_history_rc_t
+enricher_history_lookup(ps_req_t *req, ps_work_t *work, int64_t now_ms,
+                        int timeout_ms, char *err, size_t errlen)
+{
+    enricher_history_rc_t rc = ENRICHER_HISTORY_TIMEOUT;
+    zmsg_t *ask = ps_history_ask_encode(work->user_id, work->request_id,
+                                        now_ms - ENRICHER_HISTORY_WINDOW_MS);
+    zmsg_t *reply = NULL;
+    if (!ask) {
+        snprintf(err, errlen, "history request not encoded (out of memory)");
+        goto out;
+    }
+    reply = ps_req_call(req, &ask, timeout_ms);
+    if (!reply) {
+        snprintf(err, errlen, "no answer from the gateway within %d ms",
+                 timeout_ms);
+        goto out;
+    }
+    zframe_t *frame = zmsg_first(reply);
+    if (!frame || zframe_size(frame) == 0) {
+        rc = ENRICHER_HISTORY_REFUSED;
+        snprintf(err, errlen, "the gateway refused the history request");
+        goto out;
+    }
+    ps_history_t history;
+    rc = ENRICHER_HISTORY_BAD;
+    if (ps_history_decode(frame, &history, err, errlen) != 0)
+        goto out;
+    if (history.user_id != work->user_id) {
+        snprintf(err, errlen,
+                 "history for user %" PRId64 " when %" PRId64 " was asked",
+                 history.user_id, work->user_id);
+        goto out;
+    }
+    work->has_history = true;
+    work->history_week = history.requests;
+    work->history_approved = history.approved;
+    work->history_declined = history.declined;
+    rc = ENRICHER_HISTORY_OK;
+out:
+    zmsg_destroy(&ask);
+    zmsg_destroy(&reply);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /*  The service                                                        */
 
 struct enricher {
-    ps_config_t *config;       /* running config, owned */
-    char *config_path;         /* for reloads, or NULL */
-    ps_beat_t *beat;           /* heartbeat sender */
-    zsock_t *requests;         /* PULL, connected to the poller */
-    zsock_t *enriched;         /* PUSH, connected to the rule-engine */
-    zsock_t *collect;          /* PUSH, connected to the gateway */
-    ps_overseerr_t *overseerr; /* NULL while no URL is configured */
-    enricher_cache_t *cache;   /* media details by (type, tmdb id) */
-    bool overseerr_down;       /* warned that Overseerr fails */
+    ps_config_t *config;          /* running config, owned */
+    char *config_path;            /* for reloads, or NULL */
+    ps_beat_t *beat;              /* heartbeat sender */
+    zsock_t *requests;            /* PULL, connected to the poller */
+    zsock_t *enriched;            /* PUSH, connected to the rule-engine */
+    zsock_t *collect;             /* PUSH, connected to the gateway */
+    ps_overseerr_t *overseerr;    /* NULL while no URL is configured */
+    enricher_cache_t *cache;      /* media details by (type, tmdb id) */
+    bool overseerr_down;          /* warned that Overseerr fails */
+    enricher_quotas_t *quotas;    /* requester quotas by user id */
+    ps_req_t *authority;          /* REQ to the gateway, NULL if unusable */
+    int64_t history_paused_until; /* no history lookups before (mono ms) */
+    unsigned history_warned;      /* bit per enricher_history_rc_t logged */
 };
+
+/* Adds the gateway's record of the requester, when it answers. */
+static void
+s_add_history(enricher_t *self, ps_work_t *work)
+{
+    int64_t now = ps_time_mono_ms();
+    if (work->user_id <= 0 || !self->authority
+        || now < self->history_paused_until)
+        return;
+    char err[256];
+    enricher_history_rc_t rc =
+        enricher_history_lookup(self->authority, work, ps_time_now_ms(),
+                                ENRICHER_HISTORY_TIMEOUT_MS, err, sizeof(err));
+    if (rc == ENRICHER_HISTORY_OK) {
+        if (self->history_warned)
+            ps_log_info("requester history readable again req=%" PRId64,
+                        work->request_id);
+        self->history_warned = 0;
+        return;
+    }
+    /* A silent gateway would cost the timeout on every request. */
+    if (rc == ENRICHER_HISTORY_TIMEOUT)
+        self->history_paused_until = now + ENRICHER_HISTORY_PAUSE_MS;
+    unsigned bit = 1u << (unsigned)rc;
+    if (!(self->history_warned & bit))
+        ps_log_warn("requester history not read (%s), requests go on "
+                    "without it; logged once per kind req=%" PRId64
+                    " err=\"%s\"",
+                    enricher_history_strerror(rc), work->request_id, err);
+    self->history_warned |= bit;
+}
+
+/* The debug trace of one enriched record: counts, never personal data. */
+static void
+s_trace(const ps_work_t *work, bool cached)
+{
+    if (!ps_log_enabled(PS_LOG_DEBUG))
+        return;
+    char quota[96] = "none";
+    char history[64] = "none";
+    if (work->has_quota)
+        snprintf(quota, sizeof(quota),
+                 "movie:%" PRId64 "/%" PRId64 "/%" PRId64 "d,tv:%" PRId64
+                 "/%" PRId64 "/%" PRId64 "d",
+                 work->quota_movie_used, work->quota_movie_limit,
+                 work->quota_movie_days, work->quota_tv_used,
+                 work->quota_tv_limit, work->quota_tv_days);
+    if (work->has_history)
+        snprintf(history, sizeof(history),
+                 "week:%" PRId64 ",approved:%" PRId64 ",declined:%" PRId64,
+                 work->history_week, work->history_approved,
+                 work->history_declined);
+    ps_log_debug(
+        "enriched req=%" PRId64 " %s/%" PRId64 " cached=%s "
+        "keywords=%zu first_keyword=\"%s\" certifications=%zu "
+        "first_certification=%s total_episodes=%" PRId64 " quota=%s history=%s",
+        work->request_id, work->media_type, work->tmdb_id,
+        cached ? "yes" : "no", work->keyword_count,
+        work->keyword_count ? work->keywords[0] : "", work->certification_count,
+        work->certification_count ? work->certifications[0] : "-",
+        work->total_episodes, quota, history);
+}
 
 /* Gives the claim back: the next scan brings the request again. */
 static void
@@ -635,6 +1214,11 @@ s_enrich(enricher_t *self, ps_work_t **work_p)
         s_release(self, work, "out of memory");
         goto out;
     }
+    /* Quota and history are optional inputs: their failures are logged
+       inside and the request goes on without them. */
+    enricher_quotas_lookup(self->quotas, self->overseerr, work,
+                           ps_time_mono_ms());
+    s_add_history(self, work);
     ps_work_set_type(work, "enriched");
     zmsg_t *msg = ps_work_encode(work);
     if (!msg || ps_bus_send(self->enriched, &msg) != 0) {
@@ -643,9 +1227,7 @@ s_enrich(enricher_t *self, ps_work_t **work_p)
                     work->request_id);
         s_release(self, work, "enriched queue full");
     } else
-        ps_log_debug("enriched req=%" PRId64 " %s/%" PRId64 " cached=%s",
-                     work->request_id, work->media_type, work->tmdb_id,
-                     fetched ? "no" : "yes");
+        s_trace(work, fetched == NULL);
     zmsg_destroy(&msg);
     if (fetched)
         enricher_cache_put(self->cache, work->media_type, work->tmdb_id,
@@ -695,6 +1277,28 @@ s_connect_overseerr(enricher_t *self)
         ps_log_error("cannot create the Overseerr client (out of memory)");
 }
 
+/* (Re)makes the history client: ps_req keeps a pointer to the config it
+   was made with, so a reload needs a new one. Without it requests go on
+   without history. */
+static void
+s_connect_authority(enricher_t *self)
+{
+    ps_req_destroy(&self->authority);
+    self->history_paused_until = 0;
+    const char *endpoint = self->config->bus.authority;
+    if (!endpoint || !*endpoint) {
+        ps_log_warn("no gateway authority endpoint (bus.authority): requests "
+                    "go on without requester history");
+        return;
+    }
+    char err[256];
+    self->authority = ps_req_new(self->config, endpoint, err, sizeof(err));
+    if (!self->authority)
+        ps_log_warn("history client not created, requests go on without "
+                    "requester history endpoint=%s err=\"%s\"",
+                    endpoint, err);
+}
+
 static void
 s_reload(enricher_t *self)
 {
@@ -708,6 +1312,7 @@ s_reload(enricher_t *self)
     enricher_cache_configure(self->cache, self->config->enricher.cache_ttl_s,
                              self->config->enricher.cache_max);
     s_connect_overseerr(self);
+    s_connect_authority(self);
 }
 
 enricher_t *
@@ -727,7 +1332,9 @@ enricher_new(ps_config_t **config_p, const char *config_path)
     self->beat = ps_beat_new("enricher");
     self->cache = enricher_cache_new(self->config->enricher.cache_ttl_s,
                                      self->config->enricher.cache_max);
-    if (!self->beat || !self->cache)
+    self->quotas =
+        enricher_quotas_new(ENRICHER_QUOTA_TTL_S, ENRICHER_QUOTA_MAX);
+    if (!self->beat || !self->cache || !self->quotas)
         goto fail;
     ps_beat_set_config(self->beat, self->config->version, NULL);
     self->requests = ps_bus_socket(self->config, ZMQ_PULL, bus->requests, false,
@@ -743,9 +1350,11 @@ enricher_new(ps_config_t **config_p, const char *config_path)
     if (!self->collect)
         goto fail;
     s_connect_overseerr(self);
-    ps_log_info("started requests=%s enriched=%s collect=%s overseerr=%s "
-                "cache_ttl=%ds cache_max=%d",
+    s_connect_authority(self);
+    ps_log_info("started requests=%s enriched=%s collect=%s authority=%s "
+                "overseerr=%s cache_ttl=%ds cache_max=%d",
                 bus->requests, bus->enriched, bus->collect,
+                self->authority ? bus->authority : "(none)",
                 self->overseerr ? self->config->overseerr.url : "(none)",
                 self->config->enricher.cache_ttl_s,
                 self->config->enricher.cache_max);
@@ -762,10 +1371,12 @@ enricher_destroy(enricher_t **self_p)
     if (!self_p || !*self_p)
         return;
     enricher_t *self = *self_p;
+    ps_req_destroy(&self->authority);
     ps_overseerr_destroy(&self->overseerr);
     zsock_destroy(&self->collect);
     zsock_destroy(&self->enriched);
     zsock_destroy(&self->requests);
+    enricher_quotas_destroy(&self->quotas);
     enricher_cache_destroy(&self->cache);
     ps_beat_destroy(&self->beat);
     free(self->config_path);

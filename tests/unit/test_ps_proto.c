@@ -1444,6 +1444,328 @@ test_ps_proto_req_call_dead_then_alive(void **state)
     zactor_destroy(&server);
 }
 
+/* ---- v1.1: the rule engine's inputs and the history request ---------- */
+
+/* Sets every field v 1.1 added. */
+static void
+s_set_v11_fields(ps_work_t *w)
+{
+    w->keyword_count = 3;
+    w->keywords = calloc(4, sizeof(char *));
+    w->keywords[0] = strdup("dragon");
+    w->keywords[1] = strdup("based on novel or book");
+    w->keywords[2] = strdup("caf\xc3\xa9");
+    w->certification_count = 2;
+    w->certifications = calloc(3, sizeof(char *));
+    w->certifications[0] = strdup("US:TV-MA");
+    w->certifications[1] = strdup("GB:18");
+    w->total_episodes = 73;
+    w->has_quota = true;
+    w->quota_movie_limit = 10;
+    w->quota_movie_used = 3;
+    w->quota_movie_days = 7;
+    w->quota_tv_limit = 20;
+    w->quota_tv_used = 21;
+    w->quota_tv_days = 14;
+    w->has_history = true;
+    w->history_week = 5;
+    w->history_approved = 40;
+    w->history_declined = 2;
+}
+
+static void
+s_assert_v11_fields(const ps_work_t *w)
+{
+    assert_int_equal(w->keyword_count, 3);
+    assert_string_equal(w->keywords[0], "dragon");
+    assert_string_equal(w->keywords[1], "based on novel or book");
+    assert_string_equal(w->keywords[2], "caf\xc3\xa9");
+    assert_int_equal(w->certification_count, 2);
+    assert_string_equal(w->certifications[0], "US:TV-MA");
+    assert_string_equal(w->certifications[1], "GB:18");
+    assert_int_equal(w->total_episodes, 73);
+    assert_true(w->has_quota);
+    assert_int_equal(w->quota_movie_limit, 10);
+    assert_int_equal(w->quota_movie_used, 3);
+    assert_int_equal(w->quota_movie_days, 7);
+    assert_int_equal(w->quota_tv_limit, 20);
+    assert_int_equal(w->quota_tv_used, 21);
+    assert_int_equal(w->quota_tv_days, 14);
+    assert_true(w->has_history);
+    assert_int_equal(w->history_week, 5);
+    assert_int_equal(w->history_approved, 40);
+    assert_int_equal(w->history_declined, 2);
+}
+
+static void
+test_ps_proto_work_v11_round_trip_every_type(void **state)
+{
+    (void)state;
+    static const char *types[] = {"request", "enriched", "undecided",
+                                  "decision", "release"};
+    for (size_t i = 0; i < 5; i++) {
+        ps_work_t *w = s_full_work(types[i]);
+        s_set_v11_fields(w);
+        zframe_t *frame = s_frame(ps_work_encode(w));
+        ps_work_t *back = NULL;
+        char err[256] = "";
+        assert_int_equal(ps_work_decode(frame, &back, err, sizeof(err)), 0);
+        assert_string_equal(err, "");
+        s_assert_full_work(back, types[i]);
+        s_assert_v11_fields(back);
+        if (i == 1)
+            s_assert_truncations_fail(frame, s_decode_work);
+        ps_work_destroy(&back);
+        zframe_destroy(&frame);
+        ps_work_destroy(&w);
+    }
+}
+
+static void
+test_ps_proto_work_v11_absent_and_zero(void **state)
+{
+    (void)state;
+    /* A 1.0 record (no v 1.1 field): unknown everywhere. */
+    ps_work_t *w = s_full_work("enriched");
+    zframe_t *frame = s_frame(ps_work_encode(w));
+    ps_work_t *back = NULL;
+    char err[256];
+    assert_int_equal(ps_work_decode(frame, &back, err, sizeof(err)), 0);
+    assert_null(back->keywords);
+    assert_int_equal(back->keyword_count, 0);
+    assert_null(back->certifications);
+    assert_int_equal(back->certification_count, 0);
+    assert_int_equal(back->total_episodes, 0);
+    assert_false(back->has_quota);
+    assert_false(back->has_history);
+    ps_work_destroy(&back);
+    zframe_destroy(&frame);
+
+    /* Known and empty or zero: empty lists stay lists, and a known quota
+       of all zeros (unlimited, nothing used, no window) and an empty
+       history still say they are known. */
+    w->keywords = calloc(1, sizeof(char *));
+    w->certifications = calloc(1, sizeof(char *));
+    w->has_quota = true;
+    w->has_history = true;
+    frame = s_frame(ps_work_encode(w));
+    assert_int_equal(ps_work_decode(frame, &back, err, sizeof(err)), 0);
+    assert_non_null(back->keywords);
+    assert_int_equal(back->keyword_count, 0);
+    assert_non_null(back->certifications);
+    assert_int_equal(back->certification_count, 0);
+    assert_true(back->has_quota);
+    assert_int_equal(back->quota_movie_limit, 0);
+    assert_int_equal(back->quota_tv_days, 0);
+    assert_true(back->has_history);
+    assert_int_equal(back->history_week, 0);
+    ps_work_destroy(&back);
+    zframe_destroy(&frame);
+    ps_work_destroy(&w);
+}
+
+static void
+test_ps_proto_work_v11_dup_shares_nothing(void **state)
+{
+    (void)state;
+    ps_work_t *w = s_full_work("enriched");
+    s_set_v11_fields(w);
+    ps_work_t *copy = ps_work_dup(w);
+    assert_non_null(copy);
+    s_assert_v11_fields(copy);
+    assert_ptr_not_equal(copy->keywords, w->keywords);
+    assert_ptr_not_equal(copy->keywords[0], w->keywords[0]);
+    assert_ptr_not_equal(copy->certifications, w->certifications);
+    assert_ptr_not_equal(copy->certifications[0], w->certifications[0]);
+    copy->keywords[0][0] = 'X';
+    copy->certifications[0][0] = 'X';
+    copy->quota_tv_used = 0;
+    copy->history_week = 0;
+    s_assert_v11_fields(w);
+    ps_work_destroy(&copy);
+    s_assert_v11_fields(w);
+    ps_work_destroy(&w);
+}
+
+static void
+test_ps_proto_work_v11_mistyped_fields(void **state)
+{
+    (void)state;
+    s_raw_t raw;
+    s_raw_init(&raw, 6);
+    s_raw_kv(&raw, "t", "enriched");
+    s_raw_kv(&raw, "v", "1.1");
+    s_raw_kv_int(&raw, "request_id", 1);
+    s_raw_kv(&raw, "media_type", "movie");
+    s_raw_kv_int(&raw, "tmdb_id", 603);
+    s_raw_str(&raw, "keywords");
+    msgpack_pack_array(&raw.pk, 2);
+    ps_mp_pack_str(&raw.pk, "heist");
+    msgpack_pack_int(&raw.pk, 3);
+    zframe_t *frame = s_raw_frame(&raw);
+    char err[256];
+    assert_int_equal(s_decode_work(frame, err, sizeof(err)), -1);
+    assert_string_equal(err, "field `keywords`[1]: expected a string");
+    zframe_destroy(&frame);
+
+    s_raw_init(&raw, 6);
+    s_raw_kv(&raw, "t", "enriched");
+    s_raw_kv(&raw, "v", "1.1");
+    s_raw_kv_int(&raw, "request_id", 1);
+    s_raw_kv(&raw, "media_type", "movie");
+    s_raw_kv_int(&raw, "tmdb_id", 603);
+    s_raw_kv(&raw, "certifications", "US:R");
+    frame = s_raw_frame(&raw);
+    assert_int_equal(s_decode_work(frame, err, sizeof(err)), -1);
+    assert_string_equal(err,
+                        "field `certifications`: expected a list of strings");
+    zframe_destroy(&frame);
+
+    s_raw_init(&raw, 6);
+    s_raw_kv(&raw, "t", "enriched");
+    s_raw_kv(&raw, "v", "1.1");
+    s_raw_kv_int(&raw, "request_id", 1);
+    s_raw_kv(&raw, "media_type", "movie");
+    s_raw_kv_int(&raw, "tmdb_id", 603);
+    s_raw_kv(&raw, "quota_movie_limit", "10");
+    frame = s_raw_frame(&raw);
+    assert_int_equal(s_decode_work(frame, err, sizeof(err)), -1);
+    assert_string_equal(err, "field `quota_movie_limit`: expected an integer");
+    zframe_destroy(&frame);
+
+    s_raw_init(&raw, 6);
+    s_raw_kv(&raw, "t", "enriched");
+    s_raw_kv(&raw, "v", "1.1");
+    s_raw_kv_int(&raw, "request_id", 1);
+    s_raw_kv(&raw, "media_type", "movie");
+    s_raw_kv_int(&raw, "tmdb_id", 603);
+    s_raw_kv_int(&raw, "has_history", 1);
+    frame = s_raw_frame(&raw);
+    assert_int_equal(s_decode_work(frame, err, sizeof(err)), -1);
+    assert_string_equal(err, "field `has_history`: expected true or false");
+    zframe_destroy(&frame);
+}
+
+static int
+s_decode_history_ask(zframe_t *frame, char *err, size_t errlen)
+{
+    int64_t user = 0;
+    int64_t request = 0;
+    int64_t since = 0;
+    return ps_history_ask_decode(frame, &user, &request, &since, err, errlen);
+}
+
+static int
+s_decode_history(zframe_t *frame, char *err, size_t errlen)
+{
+    ps_history_t history;
+    return ps_history_decode(frame, &history, err, errlen);
+}
+
+static void
+test_ps_proto_history_ask_round_trip(void **state)
+{
+    (void)state;
+    zframe_t *frame = s_frame(ps_history_ask_encode(7, 4242, 1749000000000LL));
+    int64_t user = 0;
+    int64_t request = 0;
+    int64_t since = 0;
+    char err[256];
+    assert_int_equal(
+        ps_history_ask_decode(frame, &user, &request, &since, err, sizeof(err)),
+        0);
+    assert_int_equal(user, 7);
+    assert_int_equal(request, 4242);
+    assert_true(since == 1749000000000LL);
+    s_assert_truncations_fail(frame, s_decode_history_ask);
+    /* The reply decoder refuses a request, and the other way round. */
+    assert_int_equal(s_decode_history(frame, err, sizeof(err)), -1);
+    zframe_destroy(&frame);
+
+    static const char *required[] = {"user_id", "request_id", "since"};
+    for (size_t skip = 0; skip < 3; skip++) {
+        ps_mp_writer_t writer;
+        ps_mp_writer_init(&writer, "history", 1);
+        for (size_t i = 0; i < 3; i++) {
+            if (i != skip)
+                ps_mp_kv_int(&writer, required[i], 1);
+        }
+        frame = ps_mp_writer_frame(&writer);
+        assert_int_equal(s_decode_history_ask(frame, err, sizeof(err)), -1);
+        char want[64];
+        snprintf(want, sizeof(want), "field `%s`: missing", required[skip]);
+        assert_string_equal(err, want);
+        zframe_destroy(&frame);
+    }
+}
+
+static void
+test_ps_proto_history_reply_round_trip(void **state)
+{
+    (void)state;
+    ps_history_t history = {.user_id = 7,
+                            .since = 1749000000000LL,
+                            .requests = 5,
+                            .approved = 40,
+                            .declined = 2};
+    zframe_t *frame = s_frame(ps_history_encode(&history));
+    ps_history_t back;
+    memset(&back, 0, sizeof(back));
+    char err[256];
+    assert_int_equal(ps_history_decode(frame, &back, err, sizeof(err)), 0);
+    assert_int_equal(back.user_id, 7);
+    assert_true(back.since == 1749000000000LL);
+    assert_int_equal(back.requests, 5);
+    assert_int_equal(back.approved, 40);
+    assert_int_equal(back.declined, 2);
+    s_assert_truncations_fail(frame, s_decode_history);
+    assert_int_equal(s_decode_history_ask(frame, err, sizeof(err)), -1);
+    zframe_destroy(&frame);
+
+    /* `since` is optional in the reply; the counts are not, and a failed
+       decode leaves the output untouched. */
+    static const char *keys[] = {"user_id", "requests", "approved", "declined"};
+    ps_mp_writer_t writer;
+    ps_mp_writer_init(&writer, "history_reply", 1);
+    for (size_t i = 0; i < 4; i++)
+        ps_mp_kv_int(&writer, keys[i], (int64_t)i + 1);
+    frame = ps_mp_writer_frame(&writer);
+    assert_int_equal(ps_history_decode(frame, &back, err, sizeof(err)), 0);
+    assert_int_equal(back.since, 0);
+    assert_int_equal(back.declined, 4);
+    zframe_destroy(&frame);
+    for (size_t skip = 0; skip < 4; skip++) {
+        ps_mp_writer_init(&writer, "history_reply", 1);
+        for (size_t i = 0; i < 4; i++) {
+            if (i != skip)
+                ps_mp_kv_int(&writer, keys[i], 9);
+        }
+        frame = ps_mp_writer_frame(&writer);
+        back.requests = 77;
+        assert_int_equal(s_decode_history(frame, err, sizeof(err)), -1);
+        char want[64];
+        snprintf(want, sizeof(want), "field `%s`: missing", keys[skip]);
+        assert_string_equal(err, want);
+        assert_int_equal(back.requests, 77);
+        zframe_destroy(&frame);
+    }
+
+    /* A newer major version is refused. */
+    s_raw_t raw;
+    s_raw_init(&raw, 6);
+    s_raw_kv(&raw, "t", "history_reply");
+    s_raw_kv(&raw, "v", "2.0");
+    s_raw_kv_int(&raw, "user_id", 1);
+    s_raw_kv_int(&raw, "requests", 1);
+    s_raw_kv_int(&raw, "approved", 1);
+    s_raw_kv_int(&raw, "declined", 1);
+    frame = s_raw_frame(&raw);
+    assert_int_equal(s_decode_history(frame, err, sizeof(err)), -1);
+    assert_string_equal(err, "history_reply message version 2.0 is newer "
+                             "than this program reads (1.x)");
+    zframe_destroy(&frame);
+}
+
 int
 main(void)
 {
@@ -1478,6 +1800,12 @@ main(void)
         cmocka_unit_test(test_ps_proto_beat_tick_sends_when_due),
         cmocka_unit_test(test_ps_proto_req_call_echo),
         cmocka_unit_test(test_ps_proto_req_call_dead_then_alive),
+        cmocka_unit_test(test_ps_proto_work_v11_round_trip_every_type),
+        cmocka_unit_test(test_ps_proto_work_v11_absent_and_zero),
+        cmocka_unit_test(test_ps_proto_work_v11_dup_shares_nothing),
+        cmocka_unit_test(test_ps_proto_work_v11_mistyped_fields),
+        cmocka_unit_test(test_ps_proto_history_ask_round_trip),
+        cmocka_unit_test(test_ps_proto_history_reply_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
