@@ -5,6 +5,34 @@
 "use strict";
 
 const REFRESH_MS = 3000;
+const LANGUAGES = ["en", "fr"];
+let messages = {};
+
+// The explanation in the page's language: the rule's message id and
+// parameters through web/i18n/<lang>.json, or the English text the
+// service recorded when the id is unknown.
+function explain(item) {
+  const template = item.message_id && messages[item.message_id];
+  if (!template) return item.explanation || "";
+  const params = item.params || {};
+  return template.replace(/\{([a-z_]+)\}/g, (whole, name) =>
+    Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole);
+}
+
+function pickLanguage() {
+  const saved = localStorage.getItem("lang");
+  if (LANGUAGES.includes(saved)) return saved;
+  const wanted = (navigator.language || "en").slice(0, 2).toLowerCase();
+  return LANGUAGES.includes(wanted) ? wanted : "en";
+}
+
+async function loadMessages(lang) {
+  const response = await fetch(`/i18n/${lang}.json`);
+  messages = (await response.json()).messages || {};
+  document.documentElement.lang = lang;
+  const select = document.getElementById("lang");
+  if (select) select.value = lang;
+}
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -100,7 +128,7 @@ function renderReviews(reviews) {
     const title = el("h3", review.title || `Request #${review.request_id}`);
     card.append(title);
     card.append(el("p", `${review.media_type || ""} · requested by ${review.user_name || "unknown"}`, "muted"));
-    card.append(el("p", review.explanation || "", "why"));
+    card.append(el("p", explain(review), "why"));
     if (typeof review.score === "number") {
       card.append(el("p", `AI approval score ${review.score.toFixed(2)}`, "muted"));
     }
@@ -132,7 +160,7 @@ function renderDecisions(decisions) {
       el("td", d.user_name || ""),
       el("td", d.outcome, "outcome-" + d.outcome),
       el("td", d.source + (d.rule ? ` (${d.rule})` : "")),
-      el("td", d.explanation || ""),
+      el("td", explain(d)),
       el("td", when(d.decided_at)),
     );
     body.append(row);
@@ -161,5 +189,11 @@ document.getElementById("scan").addEventListener("click", async () => {
   showError(response.ok ? "" : "Scan request failed");
 });
 
-refresh();
+document.getElementById("lang").addEventListener("change", async (event) => {
+  localStorage.setItem("lang", event.target.value);
+  await loadMessages(event.target.value);
+  refresh();
+});
+
+loadMessages(pickLanguage()).catch(() => {}).finally(refresh);
 setInterval(refresh, REFRESH_MS);

@@ -22,6 +22,7 @@
 #include "ps_service.h"
 #include "ps_time.h"
 #include "ps_work.h"
+#include "rules.h"
 
 #include <civetweb.h>
 #include <stdlib.h>
@@ -644,6 +645,8 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
     }
     if (s_bind_all(self, err, errlen) != 0)
         goto fail;
+    /* Before any thread exists: backtests read local time (rules.h). */
+    rules_use_timezone(config);
     if (pthread_create(&self->applier, NULL, s_applier_main, shared) != 0) {
         snprintf(err, errlen, "cannot start the applier thread");
         goto fail;

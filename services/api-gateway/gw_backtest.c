@@ -3,6 +3,7 @@
 #include "ps_work_json.h"
 #include "rules.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,9 +81,9 @@ s_replay(void *arg, const gw_backtest_row_t *row)
     return 0;
 }
 
-json_t *
-gw_backtest_run(gw_store_t *store, const ps_config_t *draft, int64_t last,
-                char *err, size_t errlen)
+static json_t *
+s_run_locked(gw_store_t *store, const ps_config_t *draft, int64_t last,
+             char *err, size_t errlen)
 {
     s_run_t run = {
         .draft = draft, .by_rule = json_object(), .changes = json_array()};
@@ -108,5 +109,20 @@ gw_backtest_run(gw_store_t *store, const ps_config_t *draft, int64_t last,
 out:
     json_decref(run.by_rule);
     json_decref(run.changes);
+    return report;
+}
+
+/* rules_decide may set the process TZ for a draft's time windows
+   (rules.h), so backtests run one at a time; the gateway sets its own
+   zone before any thread starts and reads local time nowhere else. */
+static pthread_mutex_t s_backtest_lock = PTHREAD_MUTEX_INITIALIZER;
+
+json_t *
+gw_backtest_run(gw_store_t *store, const ps_config_t *draft, int64_t last,
+                char *err, size_t errlen)
+{
+    pthread_mutex_lock(&s_backtest_lock);
+    json_t *report = s_run_locked(store, draft, last, err, errlen);
+    pthread_mutex_unlock(&s_backtest_lock);
     return report;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *s_env_names[] = {
     "OVERSEERR_API_URL",
@@ -52,6 +53,7 @@ s_clean_env(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(s_env_names) / sizeof(s_env_names[0]); i++)
         unsetenv(s_env_names[i]);
+    ps_config_reread_tz();
     ps_log_clear_secrets();
     return 0;
 }
@@ -590,6 +592,236 @@ test_ps_config_destroy_null_and_twice(void **state)
     assert_int_equal(issues.count, 0);
 }
 
+static void
+test_ps_config_prototype_adult_genre_warns(void **state)
+{
+    (void)state;
+    char path[1024];
+    s_fixture("prototype-config.yaml", path, sizeof(path));
+    ps_config_issues_t errors = {0};
+    ps_config_issues_t warnings = {0};
+    ps_config_t *c = ps_config_load(path, &errors, &warnings);
+    assert_non_null(c);
+    assert_int_equal(errors.count, 0);
+    /* "Adult" is not a TMDB genre: a warning naming it, not an error. */
+    assert_true(warnings.count >= 1);
+    s_assert_issue(&warnings.items[0], path,
+                   ":16:7: rules.blocked_genres: \"Adult\" is not a TMDB "
+                   "genre (movie or TV, English or French name, or id): it "
+                   "matches no TMDB genre");
+    /* "Horror" resolved to its id; the prototype's keys mean what they
+       say: trusted/restricted users, quotas and max_seasons are live. */
+    assert_int_equal(c->rules.blocked_ids.count, 1);
+    assert_int_equal(c->rules.blocked_ids.ids[0], 27);
+    assert_int_equal(c->rules.allowed_ids.count, 2);
+    assert_int_equal(c->rules.mode[PS_RULE_TRUSTED_USER], PS_MODE_ON);
+    assert_int_equal(c->rules.mode[PS_RULE_UNRATED], PS_MODE_OFF);
+    assert_int_equal(strlen(c->rules_version), 16);
+    ps_config_issues_clear(&warnings);
+    ps_config_destroy(&c);
+}
+
+static void
+test_ps_config_rules_values(void **state)
+{
+    (void)state;
+    ps_config_issues_t errors = {0};
+    ps_config_t *c = s_load("good-rules.yaml", &errors, NULL);
+    assert_non_null(c);
+    assert_string_equal(c->timezone, "Europe/Paris");
+    /* Horreur -> 27; Science-Fiction -> 878 and TV 10765; Adult -> none. */
+    assert_int_equal(c->rules.blocked_ids.count, 3);
+    assert_int_equal(c->rules.blocked_ids.ids[0], 27);
+    assert_int_equal(c->rules.blocked_ids.ids[1], 878);
+    assert_int_equal(c->rules.blocked_ids.ids[2], 10765);
+    assert_int_equal(c->rules.allowed_ids.count, 1);
+    assert_int_equal(c->rules.allowed_ids.ids[0], 10751);
+    assert_int_equal(c->rules.min_votes, 50);
+    assert_int_equal(c->rules.quota_level[PS_LEVEL_NEW], 3);
+    assert_int_equal(c->rules.quota_level[PS_LEVEL_VETERAN], 0);
+    assert_int_equal(c->rules.quota_users.count, 1);
+    assert_string_equal(c->rules.quota_users.items[0].user, "bob");
+    assert_int_equal(c->rules.quota_users.items[0].limit, 20);
+    assert_int_equal(c->rules.new_days, 14);
+    assert_int_equal(c->rules.veteran_days, 365);
+    assert_int_equal(c->rules.overrides.count, 1);
+    const ps_config_override_t *o = &c->rules.overrides.items[0];
+    assert_int_equal(o->level, PS_LEVEL_NEW);
+    assert_int_equal(o->max_seasons, 2);
+    assert_int_equal(o->max_episodes, -1);
+    assert_int_equal(o->request_4k, PS_POLICY_REVIEW);
+    assert_int_equal(o->ongoing_series, PS_POLICY_INHERIT);
+    assert_int_equal(c->rules.cert_block.count, 1);
+    assert_int_equal(c->rules.windows.count, 1);
+    const ps_config_window_t *w = &c->rules.windows.items[0];
+    assert_string_equal(w->name, "night");
+    assert_int_equal(w->from, 23 * 60);
+    assert_int_equal(w->to, 8 * 60);
+    assert_int_equal(w->days, 0x7e);
+    assert_int_equal(w->action, PS_ACTION_REVIEW);
+    assert_int_equal(w->mode, PS_MODE_DRY_RUN);
+    assert_int_equal(c->rules.mode[PS_RULE_UNRATED], PS_MODE_ON);
+    assert_int_equal(c->rules.mode[PS_RULE_BLOCKED_KEYWORD], PS_MODE_DRY_RUN);
+    assert_int_equal(c->rules.action[PS_RULE_RUNTIME_ABOVE_MAX],
+                     PS_ACTION_DECLINE);
+    assert_int_equal(c->rules.action[PS_RULE_BLOCKED_GENRE], PS_ACTION_DEFAULT);
+    assert_int_equal(c->rules.request_4k, PS_POLICY_DECLINE);
+    assert_int_equal(c->rules.ongoing_series, PS_POLICY_ALLOW);
+    ps_config_destroy(&c);
+    ps_config_issues_clear(&errors);
+}
+
+static void
+test_ps_config_genre_table(void **state)
+{
+    (void)state;
+    int ids[8];
+    assert_int_equal(ps_config_genre_ids("Horreur", ids, 8), 1);
+    assert_int_equal(ids[0], 27);
+    assert_int_equal(ps_config_genre_ids("comédie", ids, 8), 1);
+    assert_int_equal(ids[0], 35);
+    assert_int_equal(ps_config_genre_ids("TÉLÉFILM", ids, 8), 0);
+    assert_int_equal(ps_config_genre_ids("Téléfilm", ids, 8), 1);
+    assert_int_equal(ids[0], 10770);
+    assert_int_equal(ps_config_genre_ids("sci-fi & fantasy", ids, 8), 3);
+    assert_int_equal(ids[0], 10765);
+    assert_int_equal(ps_config_genre_ids("Science Fiction", ids, 8), 2);
+    assert_int_equal(ids[1], 10765);
+    assert_int_equal(ps_config_genre_ids("878", ids, 8), 1);
+    assert_int_equal(ps_config_genre_ids("10762", ids, 8), 1);
+    assert_int_equal(ps_config_genre_ids("Kids", ids, 8), 1);
+    assert_int_equal(ps_config_genre_ids("Adult", ids, 8), 0);
+    assert_int_equal(ps_config_genre_ids("99999", ids, 8), 0);
+    static const char *const french[] = {
+        "Science-Fiction", "Horreur",  "Comédie",  "Drame",
+        "Documentaire",    "Aventure", "Familial", "Fantastique",
+        "Histoire",        "Musique",  "Mystère",  "Guerre",
+        "Téléfilm"};
+    for (size_t i = 0; i < sizeof(french) / sizeof(french[0]); i++)
+        assert_true(ps_config_genre_ids(french[i], ids, 8) > 0);
+    assert_string_equal(ps_config_rule_name(PS_RULE_BLOCKED_GENRE),
+                        "blocked_genre");
+    assert_string_equal(ps_config_rule_name(PS_RULE_COUNT), "");
+    assert_string_equal(ps_config_level_name(PS_LEVEL_VETERAN), "veteran");
+}
+
+static void
+test_ps_config_bad_rule_mode(void **state)
+{
+    (void)state;
+    s_expect_errors("bad-rule-mode.yaml", 3,
+                    ":3:20: rules.mode.blocked_genre: expected on, off or "
+                    "dry-run, got \"maybe\"",
+                    ":4:5: rules.mode.blocked_genres: unknown key "
+                    "`blocked_genres`, did you mean `blocked_genre`?",
+                    ":6:19: rules.action.trusted_user: expected approve, "
+                    "decline or review, got \"allow\"");
+}
+
+static void
+test_ps_config_bad_time_window(void **state)
+{
+    (void)state;
+    s_expect_errors(
+        "bad-time-window.yaml", 5,
+        ":5:13: rules.time_windows[0].from: expected a time of day \"HH:MM\" "
+        "from 00:00 to 24:00, got \"25:00\"",
+        ":8:7: rules.time_windows[0].dayz: unknown key `dayz`, did you mean "
+        "`days`?",
+        ":11:19: rules.time_windows[1].days: expected a day (mon ... sun, "
+        "weekdays, weekend or all), got \"someday\"",
+        ":12:15: rules.time_windows[1].action: expected approve, decline or "
+        "review, got \"nap\"",
+        ":9:7: rules.time_windows[1]: missing `name`");
+}
+
+static void
+test_ps_config_bad_certification_and_language(void **state)
+{
+    (void)state;
+    s_expect_errors("bad-certification.yaml", 2,
+                    ":3:13: rules.certifications.block: expected "
+                    "COUNTRY:RATING such as \"US:NC-17\" or \"FR:-16\", got "
+                    "\"NC17\"",
+                    ":5:13: rules.languages.allow: expected a two-letter ISO "
+                    "639-1 code such as \"en\" or \"fr\", got \"english\"");
+}
+
+static void
+test_ps_config_unknown_timezone(void **state)
+{
+    (void)state;
+    s_expect_errors("bad-timezone.yaml", 1,
+                    ":1:11: timezone: unknown time zone \"Mars/Olympus\": "
+                    "expected an IANA name such as \"Europe/Paris\" or "
+                    "\"UTC\"");
+    setenv("TZ", "../../etc/passwd", 1);
+    ps_config_reread_tz();
+    ps_config_issues_t errors = {0};
+    assert_null(ps_config_load(NULL, &errors, NULL));
+    assert_int_equal(errors.count, 1);
+    s_assert_issue(&errors.items[0], "environment",
+                   ": timezone: unknown time zone \"../../etc/passwd\": "
+                   "expected an IANA name such as \"Europe/Paris\" or "
+                   "\"UTC\"");
+    ps_config_issues_clear(&errors);
+}
+
+/* Writes a config file into a temporary path (caller unlinks it). */
+static void
+s_write_temp(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static void
+test_ps_config_reload_sees_a_new_timezone(void **state)
+{
+    (void)state;
+    char first[] = "/tmp/test_ps_config_tz1_XXXXXX";
+    char second[] = "/tmp/test_ps_config_tz2_XXXXXX";
+    s_write_temp(first, "timezone: Asia/Tokyo\n");
+    s_write_temp(second, "timezone: Europe/Paris\n");
+    ps_config_t *config = ps_config_load(first, NULL, NULL);
+    assert_non_null(config);
+    assert_string_equal(config->timezone, "Asia/Tokyo");
+    /* What the rule engine does for localtime: it must not turn into an
+       override that hides the file's next timezone. */
+    setenv("TZ", config->timezone, 1);
+    ps_config_destroy(&config);
+    config = ps_config_load(second, NULL, NULL);
+    assert_non_null(config);
+    assert_string_equal(config->timezone, "Europe/Paris");
+    ps_config_destroy(&config);
+    unlink(first);
+    unlink(second);
+}
+
+static void
+test_ps_config_year_min_above_max(void **state)
+{
+    (void)state;
+    s_expect_errors("year-min-above-max.yaml", 1,
+                    ":3:10: rules.year: min (2000) must not be above max "
+                    "(1990)");
+}
+
+static void
+test_ps_config_bad_level_override(void **state)
+{
+    (void)state;
+    s_expect_errors("bad-level-override.yaml", 3,
+                    ":3:14: rules.level_overrides[0].level: expected new, "
+                    "established or veteran, got \"admin\"",
+                    ":6:19: rules.level_overrides[1].request_4k: expected "
+                    "allow, review or decline, got \"maybe\"",
+                    ":7:7: rules.level_overrides[2]: a second override for "
+                    "level new; merge them");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, s_clean_env, s_clean_env)
 
 int
@@ -624,6 +856,16 @@ main(void)
         T(test_ps_config_env_bad_minutes_and_url),
         T(test_ps_config_bind_endpoint),
         T(test_ps_config_destroy_null_and_twice),
+        T(test_ps_config_prototype_adult_genre_warns),
+        T(test_ps_config_rules_values),
+        T(test_ps_config_genre_table),
+        T(test_ps_config_bad_rule_mode),
+        T(test_ps_config_bad_time_window),
+        T(test_ps_config_bad_certification_and_language),
+        T(test_ps_config_unknown_timezone),
+        T(test_ps_config_reload_sees_a_new_timezone),
+        T(test_ps_config_year_min_above_max),
+        T(test_ps_config_bad_level_override),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     ps_log_clear_secrets();
