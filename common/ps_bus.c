@@ -1,5 +1,6 @@
 /*  ps_bus - see ps_bus.h.                                                 */
 #include "ps_bus.h"
+#include "ps_service.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -91,10 +92,14 @@ ps_signals_init(void)
 bool
 ps_signals_take_reload(void)
 {
-    if (!s_reload_requested)
-        return false;
-    s_reload_requested = 0;
-    return true;
+    if (s_reload_requested) {
+        s_reload_requested = 0;
+        /* The reload that follows reads the file as it is now, so a
+           change made before the SIGHUP must not trigger a second one. */
+        ps_service_config_seen();
+        return true;
+    }
+    return ps_service_config_changed();
 }
 
 bool

@@ -6,7 +6,8 @@
     to flush. Binders turn the configured host into * when bus.bind_all is
     set (containers); connectors use the endpoint as written.
     Also holds the process signal plumbing: czmq covers SIGINT/SIGTERM, and
-    SIGHUP (reload) gets a handler of its own that only sets a flag.       */
+    SIGHUP (reload) gets a handler of its own that only sets a flag; the
+    reload check also polls the configuration file's watch (ps_service). */
 #ifndef PS_BUS_H_INCLUDED
 #define PS_BUS_H_INCLUDED
 
@@ -45,7 +46,10 @@ int ps_bus_send(zsock_t *socket, zmsg_t **msg_p);
    sets a flag. Call once from main before creating sockets. */
 void ps_signals_init(void);
 
-/* True once after each SIGHUP (reads and clears the flag). */
+/* True once after each SIGHUP (reads and clears the flag), and once
+   after each change of the configuration file ps_service_start watches
+   (ps_service_config_changed: checked at most once a second). Call it
+   from the service loop's thread, at least once a second. */
 bool ps_signals_take_reload(void);
 
 /* True once SIGINT or SIGTERM arrived. */

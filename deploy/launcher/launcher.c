@@ -12,6 +12,7 @@
 #include "ps_parse.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -25,6 +26,13 @@
 #include <unistd.h>
 
 #define S_DEFAULT_GRACE_MS 10000
+#define S_CONFIG_MODE 0640 /* a copied config.yaml: secrets may go in it */
+
+/* The source tree's config.yaml, set by deploy/CMakeLists.txt; the
+   fallback when no installed copy sits next to the binaries. */
+#ifndef PS_SOURCE_CONFIG
+#define PS_SOURCE_CONFIG ""
+#endif
 
 static const char *s_services[] = {"api-gateway", "poller", "enricher",
                                    "rule-engine", "learner"};
@@ -56,7 +64,11 @@ launcher_usage(FILE *out)
             "Ctrl-C stops all\n"
             "  check-config    validate a configuration file and exit\n"
             "  --config PATH   YAML configuration (environment variables "
-            "override it)\n"
+            "override it);\n"
+            "                  default DATA_DIR/config.yaml, a copy of the "
+            "shipped one\n"
+            "                  made on first start; edits are reloaded "
+            "live\n"
             "  --judges N      number of ai-judge processes, 1 to %d "
             "(default 1)\n"
             "  --data-dir DIR  where the databases live "
@@ -831,6 +843,201 @@ s_make_dirs(const char *path)
     return mkdir(buf, 0750) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+static bool
+s_is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int
+launcher_default_config(const char *bin_dir, const char *source_config,
+                        char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%s/../share/plexstaffai/config.yaml", bin_dir);
+    if (n > 0 && (size_t)n < len && s_is_file(buf))
+        return 0;
+    if (source_config && *source_config && s_is_file(source_config)) {
+        n = snprintf(buf, len, "%s", source_config);
+        if (n > 0 && (size_t)n < len)
+            return 0;
+    }
+    if (len)
+        buf[0] = '\0';
+    return -1;
+}
+
+/* Writes all of buf to fd. Returns 0, or -1 with errno set. */
+static int
+s_write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int
+launcher_install_config(const char *shipped, const char *dest, char *err,
+                        size_t errlen)
+{
+    int rc = -1;
+    int out_fd = -1;
+    bool created = false;
+    int in_fd = open(shipped, O_RDONLY | O_CLOEXEC);
+    if (in_fd < 0) {
+        snprintf(err, errlen, "cannot read %s: %s", shipped, strerror(errno));
+        goto out;
+    }
+    /* O_EXCL: a file that appeared since the caller looked (or a
+       symbolic link) is left alone rather than overwritten. */
+    out_fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_CONFIG_MODE);
+    if (out_fd < 0) {
+        if (errno == EEXIST)
+            rc = 0;
+        else
+            snprintf(err, errlen, "cannot create %s: %s", dest,
+                     strerror(errno));
+        goto out;
+    }
+    created = true;
+    /* The umask may have taken bits away; the mode is part of the
+       contract (group-readable for a service account, no more). */
+    if (fchmod(out_fd, S_CONFIG_MODE) != 0) {
+        snprintf(err, errlen, "cannot set the mode of %s: %s", dest,
+                 strerror(errno));
+        goto out;
+    }
+    char buf[8192];
+    for (;;) {
+        ssize_t n = read(in_fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(err, errlen, "cannot read %s: %s", shipped,
+                     strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (s_write_all(out_fd, buf, (size_t)n) != 0) {
+            snprintf(err, errlen, "cannot write %s: %s", dest, strerror(errno));
+            goto out;
+        }
+    }
+    int closed = close(out_fd);
+    out_fd = -1;
+    if (closed != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", dest, strerror(errno));
+        goto out;
+    }
+    rc = 1;
+out:
+    if (out_fd >= 0)
+        close(out_fd);
+    if (in_fd >= 0)
+        close(in_fd);
+    if (rc < 0 && created)
+        unlink(dest);
+    return rc;
+}
+
+int
+launcher_data_dir_config(const char *data_dir, const char *shipped, char *buf,
+                         size_t len, bool *copied, char *err, size_t errlen)
+{
+    *copied = false;
+    if (*data_dir && s_make_dirs(data_dir) != 0) {
+        snprintf(err, errlen, "cannot create data directory %s: %s", data_dir,
+                 strerror(errno));
+        return -1;
+    }
+    int n = *data_dir ? snprintf(buf, len, "%s/config.yaml", data_dir)
+                      : snprintf(buf, len, "config.yaml");
+    if (n < 0 || (size_t)n >= len) {
+        snprintf(err, errlen, "data directory path too long: %s", data_dir);
+        return -1;
+    }
+    struct stat st;
+    if (stat(buf, &st) == 0)
+        return 0;
+    if (errno != ENOENT) {
+        snprintf(err, errlen, "cannot read %s: %s", buf, strerror(errno));
+        return -1;
+    }
+    if (!shipped)
+        return 1;
+    int rc = launcher_install_config(shipped, buf, err, errlen);
+    if (rc < 0)
+        return -1;
+    *copied = rc == 1;
+    return 0;
+}
+
+/* Without --config: settles on <data dir>/config.yaml, copying the
+   shipped default there on first start. The data directory comes from
+   --data-dir, else from the defaults and the environment (the file does
+   not exist yet to say otherwise). Writes the path into buf, or an empty
+   string when the built-in defaults must do. Returns 0, 1 (cannot
+   create or copy: exit 1) or 2 (invalid environment: exit 2). */
+static int
+s_first_start_config(const launcher_args_t *args, const char *bin_dir,
+                     char *buf, size_t len)
+{
+    int rc = 2;
+    ps_config_issues_t errors = {0};
+    ps_config_t *defaults = NULL;
+    const char *data_dir = args->data_dir;
+    if (!data_dir) {
+        defaults = ps_config_load(NULL, &errors, NULL);
+        for (size_t i = 0; i < errors.count; i++) {
+            char line[1024];
+            ps_config_issue_format(&errors.items[i], line, sizeof(line));
+            ps_log_error("config error: %s", line);
+        }
+        if (!defaults)
+            goto out;
+        data_dir = defaults->data_dir;
+    }
+    rc = 1;
+    char shipped[4096];
+    bool have_shipped = launcher_default_config(bin_dir, PS_SOURCE_CONFIG,
+                                                shipped, sizeof(shipped))
+                        == 0;
+    bool copied = false;
+    char err[1024];
+    int found =
+        launcher_data_dir_config(data_dir, have_shipped ? shipped : NULL, buf,
+                                 len, &copied, err, sizeof(err));
+    if (found < 0) {
+        ps_log_error("cannot set up the configuration file: %s", err);
+        goto out;
+    }
+    if (found == 1) {
+        ps_log_warn("no %s and no shipped config.yaml to copy there (looked "
+                    "in %s/../share/plexstaffai and %s); running on the "
+                    "built-in defaults",
+                    buf, bin_dir,
+                    *PS_SOURCE_CONFIG ? PS_SOURCE_CONFIG : "(no source tree)");
+        buf[0] = '\0';
+    } else if (copied)
+        ps_log_info("first start: copied the default configuration %s to %s "
+                    "(mode 0640); edit it there, the services reload it when "
+                    "it changes",
+                    shipped, buf);
+    rc = 0;
+out:
+    ps_config_destroy(&defaults);
+    ps_config_issues_clear(&errors);
+    return rc;
+}
+
 int
 launcher_up(const launcher_args_t *args, FILE *out)
 {
@@ -839,8 +1046,28 @@ launcher_up(const launcher_args_t *args, FILE *out)
     launcher_sup_t *sup = NULL;
     ps_config_issues_t errors = {0};
     ps_config_issues_t warnings = {0};
+    ps_config_t *config = NULL;
     ps_log_init("plexstaffai", PS_LOG_INFO);
-    ps_config_t *config = ps_config_load(args->config_path, &errors, &warnings);
+    char bin_dir[4096];
+    if (launcher_self_dir(bin_dir, sizeof(bin_dir)) != 0) {
+        ps_log_error("cannot find my own directory through /proc/self/exe");
+        rc = 1;
+        goto out;
+    }
+    /* The plan passes config_path on to every service, so the file the
+       launcher settles on here is the one they all watch. */
+    launcher_args_t effective = *args;
+    char data_config[4096];
+    if (!args->config_path) {
+        rc = s_first_start_config(args, bin_dir, data_config,
+                                  sizeof(data_config));
+        if (rc != 0)
+            goto out;
+        rc = 2;
+        effective.config_path = *data_config ? data_config : NULL;
+    }
+    args = &effective;
+    config = ps_config_load(args->config_path, &errors, &warnings);
     for (size_t i = 0; i < errors.count; i++) {
         char line[1024];
         ps_config_issue_format(&errors.items[i], line, sizeof(line));
@@ -869,11 +1096,6 @@ launcher_up(const launcher_args_t *args, FILE *out)
     if (*data_dir && s_make_dirs(data_dir) != 0) {
         ps_log_error("cannot create data directory %s: %s", data_dir,
                      strerror(errno));
-        goto out;
-    }
-    char bin_dir[4096];
-    if (launcher_self_dir(bin_dir, sizeof(bin_dir)) != 0) {
-        ps_log_error("cannot find my own directory through /proc/self/exe");
         goto out;
     }
     char err[512];

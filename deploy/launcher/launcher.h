@@ -165,12 +165,41 @@ int launcher_sup_pid(const launcher_sup_t *self, size_t index);
    `errout`. */
 int launcher_check_config(const char *path, FILE *out, FILE *errout);
 
+/* Finds the default config.yaml shipped with the program: the install
+   prefix's share/plexstaffai/config.yaml (bin_dir/../share/...) when it
+   exists, else `source_config` (the source tree's config.yaml, built in
+   as PS_SOURCE_CONFIG; may be NULL) when it exists. Writes its path into
+   buf and returns 0, or returns -1 when there is none. */
+int launcher_default_config(const char *bin_dir, const char *source_config,
+                            char *buf, size_t len);
+
+/* Copies the file `shipped` to `dest` with mode 0640, unless `dest`
+   already exists: an existing file is never overwritten, not even one
+   created meanwhile by someone else (O_EXCL). Returns 1 when copied, 0
+   when `dest` existed (untouched), -1 with the reason in err (a partial
+   copy is removed). */
+int launcher_install_config(const char *shipped, const char *dest, char *err,
+                            size_t errlen);
+
+/* Where `up` without --config takes its configuration from:
+   `data_dir`/config.yaml ("config.yaml" when data_dir is empty). Creates
+   the data directory when missing and, on first start, copies `shipped`
+   (may be NULL: nothing to copy) there. Writes the path into buf and
+   sets *copied. Returns 0 when buf names an existing file, 1 when there
+   is no file and nothing to copy (run on the defaults), -1 with the
+   reason in err. */
+int launcher_data_dir_config(const char *data_dir, const char *shipped,
+                             char *buf, size_t len, bool *copied, char *err,
+                             size_t errlen);
+
 /* `plexstaffai up`: loads the configuration (errors are printed as
-   file:line:column and give exit code 2), builds the plan next to this
-   executable, starts and supervises everything until SIGINT or SIGTERM,
-   then stops it all. The "is running" line goes to `out`, the rest is
-   logged. Returns the exit code: 0 after a clean stop, 1 when nothing
-   could be started, 2 on a configuration error. */
+   file:line:column and give exit code 2) from args->config_path or,
+   without one, from <data dir>/config.yaml, copied from the shipped
+   default on first start (launcher_data_dir_config); builds the plan
+   next to this executable, starts and supervises everything until SIGINT
+   or SIGTERM, then stops it all. The "is running" line goes to `out`, the rest
+   is logged. Returns the exit code: 0 after a clean stop, 1 when nothing could
+   be started, 2 on a configuration error. */
 int launcher_up(const launcher_args_t *args, FILE *out);
 
 #endif

@@ -245,3 +245,29 @@ bus:
             if req["status"] == 1 and req["id"] not in reviews:
                 return None
         return state, reviews
+
+    # -- configuration and health helpers (hot reload) -------------------
+    def write_config(self, text, replace=False):
+        """Rewrites the running stack's config file: in place (truncate and
+        write, as `>` or most editors' "save" do), or with replace=True by
+        writing a new file and renaming it over the old one (vim, sed -i,
+        Kubernetes ConfigMaps)."""
+        if replace:
+            tmp = self.config_path + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(text)
+            os.replace(tmp, self.config_path)
+        else:
+            with open(self.config_path, "w") as f:
+                f.write(text)
+
+    def instances(self):
+        """{service: [instance, ...]} from /api/v1/health, each instance
+        with its config_version and, after a refused reload, config_error."""
+        _, health = self.gw("GET", "/api/v1/health")
+        return {name: s.get("instances", [])
+                for name, s in health.get("services", {}).items()}
+
+    def log_text(self, name):
+        with open(os.path.join(self.dir, name + ".log"), "rb") as f:
+            return f.read().decode(errors="replace")
