@@ -8,6 +8,7 @@
     PR_SET_PDEATHSIG, so a launcher killed with SIGKILL does not leave
     orphan services holding the bus ports.                                 */
 #include "launcher.h"
+#include "backtest.h"
 #include "ps_log.h"
 #include "ps_parse.h"
 
@@ -56,6 +57,8 @@ launcher_usage(FILE *out)
             "usage: plexstaffai up [--config PATH] [--judges N] "
             "[--data-dir DIR]\n"
             "       plexstaffai check-config PATH\n"
+            "       plexstaffai backtest --config DRAFT [--last N] "
+            "[--gateway URL]\n"
             "       plexstaffai --help | --version\n"
             "\n"
             "  up              start and supervise every service (demo "
@@ -63,6 +66,10 @@ launcher_usage(FILE *out)
             "                  when no Overseerr URL is configured); "
             "Ctrl-C stops all\n"
             "  check-config    validate a configuration file and exit\n"
+            "  backtest        replay the last N (200) decisions through "
+            "DRAFT's rules\n"
+            "                  on the running gateway (default "
+            "http://127.0.0.1:5056)\n"
             "  --config PATH   YAML configuration (environment variables "
             "override it);\n"
             "                  default DATA_DIR/config.yaml, a copy of the "
@@ -74,6 +81,51 @@ launcher_usage(FILE *out)
             "  --data-dir DIR  where the databases live "
             "(PLEXSTAFFAI_DATA_DIR)\n",
             LAUNCHER_MAX_JUDGES);
+}
+
+/* backtest --config PATH [--last N] [--gateway URL] */
+static int
+s_parse_backtest(int argc, char **argv, launcher_args_t *args, char *err,
+                 size_t errlen)
+{
+    args->cmd = LAUNCHER_CMD_BACKTEST;
+    args->last = BACKTEST_DEFAULT_LAST;
+    args->gateway = getenv("PLEXSTAFFAI_GATEWAY_URL");
+    if (!args->gateway || !*args->gateway)
+        args->gateway = BACKTEST_DEFAULT_GATEWAY;
+    for (int i = 2; i < argc; i++) {
+        const char *opt = argv[i];
+        if (strcmp(opt, "--help") == 0) {
+            args->cmd = LAUNCHER_CMD_HELP;
+            return 0;
+        }
+        if (strcmp(opt, "--config") != 0 && strcmp(opt, "--last") != 0
+            && strcmp(opt, "--gateway") != 0) {
+            snprintf(err, errlen, "unknown backtest option \"%s\"", opt);
+            return -1;
+        }
+        if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+            snprintf(err, errlen, "%s needs a value", opt);
+            return -1;
+        }
+        const char *value = argv[++i];
+        if (strcmp(opt, "--config") == 0)
+            args->config_path = value;
+        else if (strcmp(opt, "--gateway") == 0)
+            args->gateway = value;
+        else if (ps_parse_int64(value, 1, 100000, &args->last) != 0) {
+            snprintf(err, errlen,
+                     "--last expects a whole number from 1 to 100000, got "
+                     "\"%s\"",
+                     value);
+            return -1;
+        }
+    }
+    if (!args->config_path) {
+        snprintf(err, errlen, "backtest needs --config DRAFT");
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -109,6 +161,8 @@ launcher_args_parse(int argc, char **argv, launcher_args_t *args, char *err,
         args->config_path = argv[2];
         return 0;
     }
+    if (strcmp(cmd, "backtest") == 0)
+        return s_parse_backtest(argc, argv, args, err, errlen);
     if (strcmp(cmd, "up") != 0) {
         snprintf(err, errlen, "unknown command \"%s\"", cmd);
         return -1;

@@ -45,6 +45,7 @@ typedef enum {
     LAUNCHER_CMD_NONE = 0,     /* nothing parsed yet */
     LAUNCHER_CMD_UP,           /* plexstaffai up */
     LAUNCHER_CMD_CHECK_CONFIG, /* plexstaffai check-config PATH */
+    LAUNCHER_CMD_BACKTEST,     /* plexstaffai backtest --config PATH */
     LAUNCHER_CMD_HELP,         /* --help, help */
     LAUNCHER_CMD_VERSION       /* --version */
 } launcher_cmd_t;
@@ -55,6 +56,9 @@ typedef struct {
                                 argv, NULL when absent */
     const char *data_dir;    /* --data-dir; points into argv, may be NULL */
     int judges;              /* --judges, 1 by default */
+    int64_t last;            /* backtest --last, 200 by default */
+    const char *gateway;     /* backtest --gateway base URL; argv or a
+                                default, never NULL after parsing */
 } launcher_args_t;
 
 /* Parses the command line. Returns 0 with *args filled, or -1 with the

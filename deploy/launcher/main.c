@@ -1,7 +1,9 @@
 /*  plexstaffai - the launcher: `plexstaffai up` starts and supervises the
     whole stack on one machine, `plexstaffai check-config PATH` validates a
-    configuration. All logic is in launcher.c (launcher_core), so tests
+    configuration, `plexstaffai backtest` replays decisions through a
+    draft. All logic is in launcher.c (launcher_core), so tests
     drive it without this file.                                            */
+#include "backtest.h"
 #include "launcher.h"
 
 #include <stdio.h>
@@ -25,6 +27,9 @@ main(int argc, char **argv)
             return 0;
         case LAUNCHER_CMD_CHECK_CONFIG:
             return launcher_check_config(args.config_path, stdout, stderr);
+        case LAUNCHER_CMD_BACKTEST:
+            return backtest_run(args.config_path, args.last, args.gateway,
+                                stdout, stderr);
         case LAUNCHER_CMD_UP:
             return launcher_up(&args, stdout);
         case LAUNCHER_CMD_NONE:

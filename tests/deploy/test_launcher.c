@@ -160,6 +160,34 @@ test_launcher_args_commands(void **state)
     assert_int_equal(args.cmd, LAUNCHER_CMD_VERSION);
 }
 
+static void
+test_launcher_args_backtest(void **state)
+{
+    (void)state;
+    launcher_args_t args;
+    char err[256];
+    unsetenv("PLEXSTAFFAI_GATEWAY_URL");
+    assert_int_equal(s_parse(&args, err, 4, "plexstaffai", "backtest",
+                             "--config", "draft.yaml"),
+                     0);
+    assert_int_equal(args.cmd, LAUNCHER_CMD_BACKTEST);
+    assert_string_equal(args.config_path, "draft.yaml");
+    assert_int_equal(args.last, 200);
+    assert_string_equal(args.gateway, "http://127.0.0.1:5056");
+    assert_int_equal(s_parse(&args, err, 8, "plexstaffai", "backtest", "--last",
+                             "50", "--config", "d.yaml", "--gateway",
+                             "http://gw:5056/"),
+                     0);
+    assert_int_equal(args.last, 50);
+    assert_string_equal(args.gateway, "http://gw:5056/");
+    assert_int_equal(s_parse(&args, err, 2, "plexstaffai", "backtest"), -1);
+    assert_non_null(strstr(err, "--config"));
+    assert_int_equal(s_parse(&args, err, 6, "plexstaffai", "backtest",
+                             "--config", "d.yaml", "--last", "0"),
+                     -1);
+    assert_non_null(strstr(err, "--last"));
+}
+
 /* ---- backoff ---------------------------------------------------------- */
 
 static void
@@ -198,7 +226,10 @@ s_plan(const char *config_path, int judges, const char *data_dir, char *err)
 {
     ps_config_t *config = ps_config_load(NULL, NULL, NULL);
     assert_non_null(config);
-    launcher_args_t args = {LAUNCHER_CMD_UP, config_path, data_dir, judges};
+    launcher_args_t args = {.cmd = LAUNCHER_CMD_UP,
+                            .config_path = config_path,
+                            .data_dir = data_dir,
+                            .judges = judges};
     launcher_plan_t *plan = launcher_plan_new(config, &args, s_dir, err, 512);
     ps_config_destroy(&config);
     return plan;
@@ -493,6 +524,7 @@ main(void)
         cmocka_unit_test(test_launcher_args_up),
         cmocka_unit_test(test_launcher_args_errors),
         cmocka_unit_test(test_launcher_args_commands),
+        cmocka_unit_test(test_launcher_args_backtest),
         cmocka_unit_test(test_launcher_backoff_schedule),
         cmocka_unit_test(test_launcher_backoff_reset_after_healthy_run),
         cmocka_unit_test(test_launcher_plan_demo),
