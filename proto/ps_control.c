@@ -204,6 +204,71 @@ ps_history_decode(zframe_t *frame, ps_history_t *history, char *err,
     return rc;
 }
 
+zmsg_t *
+ps_reserve_encode(int64_t request_id, double estimate_usd, const char *instance)
+{
+    ps_mp_writer_t w;
+    ps_mp_writer_init(&w, "reserve", 1);
+    ps_mp_kv_int(&w, "request_id", request_id);
+    ps_mp_kv_double(&w, "estimate_usd", estimate_usd);
+    ps_mp_kv_str(&w, "instance", instance);
+    return ps_mp_writer_msg(&w);
+}
+
+int
+ps_reserve_decode(zframe_t *frame, int64_t *request_id, double *estimate_usd,
+                  char **instance, char *err, size_t errlen)
+{
+    ps_mp_reader_t r;
+    int rc = -1;
+    if (ps_mp_reader_open(&r, zframe_data(frame), zframe_size(frame), "reserve",
+                          err, errlen)
+            == 0
+        && ps_mp_get_int(&r, "request_id", true, request_id) == 0
+        && ps_mp_get_double(&r, "estimate_usd", true, estimate_usd) == 0
+        && ps_mp_get_str(&r, "instance", false, instance) == 0)
+        rc = 0;
+    ps_mp_reader_close(&r);
+    if (rc == 0 && *estimate_usd < 0) {
+        snprintf(err, errlen, "field `estimate_usd`: must not be negative");
+        rc = -1;
+    }
+    return rc;
+}
+
+zmsg_t *
+ps_reserve_reply_encode(const ps_reserve_reply_t *reply)
+{
+    ps_mp_writer_t w;
+    ps_mp_writer_init(&w, "reserve_reply", 1);
+    ps_mp_kv_bool(&w, "granted", reply->granted);
+    ps_mp_kv_double(&w, "spent_usd", reply->spent_usd);
+    ps_mp_kv_double(&w, "reserved_usd", reply->reserved_usd);
+    ps_mp_kv_double(&w, "budget_usd", reply->budget_usd);
+    return ps_mp_writer_msg(&w);
+}
+
+int
+ps_reserve_reply_decode(zframe_t *frame, ps_reserve_reply_t *reply, char *err,
+                        size_t errlen)
+{
+    ps_mp_reader_t r;
+    ps_reserve_reply_t out = {0};
+    int rc = -1;
+    if (ps_mp_reader_open(&r, zframe_data(frame), zframe_size(frame),
+                          "reserve_reply", err, errlen)
+            == 0
+        && ps_mp_get_bool(&r, "granted", true, &out.granted) == 0
+        && ps_mp_get_double(&r, "spent_usd", true, &out.spent_usd) == 0
+        && ps_mp_get_double(&r, "reserved_usd", false, &out.reserved_usd) == 0
+        && ps_mp_get_double(&r, "budget_usd", true, &out.budget_usd) == 0) {
+        *reply = out;
+        rc = 0;
+    }
+    ps_mp_reader_close(&r);
+    return rc;
+}
+
 ps_command_t *
 ps_command_new(const char *verb, int64_t request_id, const char *reason)
 {

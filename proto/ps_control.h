@@ -32,6 +32,15 @@
       since `since`, the one being enriched included), approved int and
       declined int (all time, any source).
 
+    reserve (v 1.1): ai-judge -> gateway authority (REQ), before an LLM
+      call, so N judges together respect ai.daily_budget_usd:
+      request_id int, estimate_usd float (an upper bound of the call's
+      cost), instance str. The reply, reserve_reply: granted bool,
+      spent_usd float (today's spend, in the configured timezone),
+      reserved_usd float (estimates of calls in flight), budget_usd float
+      (0 = no budget). A reservation ends when the call's usage record
+      arrives, or after 10 minutes.
+
     status (v 1.0): poller and judges -> gateway collect, when it changes.
       service str, instance str, at int, scan_running bool, done int,
       total int, breaker str ("closed" | "open"), detail str              */
@@ -87,6 +96,14 @@ typedef struct {
     int64_t declined; /* requests declined, all time */
 } ps_history_t;
 
+typedef struct {
+    bool granted;        /* the call may go ahead */
+    double spent_usd;    /* today's spend */
+    double reserved_usd; /* estimates of calls in flight, this one included
+                            when granted */
+    double budget_usd;   /* ai.daily_budget_usd, 0 = none */
+} ps_reserve_reply_t;
+
 /* ids: new with a type and room for `count` ids (values when with_values).
    Returns NULL on OOM. */
 ps_ids_t *ps_ids_new(const char *type, size_t count, bool with_values);
@@ -117,6 +134,16 @@ int ps_history_ask_decode(zframe_t *frame, int64_t *user_id,
 zmsg_t *ps_history_encode(const ps_history_t *history);
 int ps_history_decode(zframe_t *frame, ps_history_t *history, char *err,
                       size_t errlen);
+
+/* reserve request and its reply. */
+zmsg_t *ps_reserve_encode(int64_t request_id, double estimate_usd,
+                          const char *instance);
+int ps_reserve_decode(zframe_t *frame, int64_t *request_id,
+                      double *estimate_usd, char **instance, char *err,
+                      size_t errlen);
+zmsg_t *ps_reserve_reply_encode(const ps_reserve_reply_t *reply);
+int ps_reserve_reply_decode(zframe_t *frame, ps_reserve_reply_t *reply,
+                            char *err, size_t errlen);
 
 ps_command_t *ps_command_new(const char *verb, int64_t request_id,
                              const char *reason);
