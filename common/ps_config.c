@@ -72,6 +72,14 @@ static const s_key_t s_keys[] = {
     K("ai.max_tokens", T_INT, ai.max_tokens, 16, 32768),
     K("ai.timeout_ms", T_INT, ai.timeout_ms, 100, 600000),
     K("ai.max_attempts", T_INT, ai.max_attempts, 1, 10),
+    K("ai.daily_budget_usd", T_DOUBLE, ai.daily_budget_usd, 0, 1e6),
+    K("ai.token_field", T_STRING, ai.token_field, 0, 0),
+    K("ai.policy", T_STRING, ai.policy, 0, 0),
+    K("ai.concurrency", T_INT, ai.concurrency, 1, 256),
+    K("ai.cache_ttl", T_DURATION, ai.cache_ttl_s, 0, 30 * 86400),
+    K("ai.breaker_failures", T_INT, ai.breaker_failures, 1, 1000),
+    K("ai.breaker_open", T_DURATION, ai.breaker_open_s, 1, 86400),
+    K("ai.prices", T_TABLE, ai.prices, 0, 0),
     K("confidence.auto_approve", T_DOUBLE, confidence.auto_approve, 0, 1),
     K("confidence.auto_reject", T_DOUBLE, confidence.auto_reject, 0, 1),
     K("confidence.needs_review", T_BOOL, confidence.needs_review, 0, 0),
@@ -878,6 +886,37 @@ static const s_field_t s_user_quota_fields[] = {
     F(ps_config_user_quota_t, "limit", T_INT, limit, 0, 100000, true, NULL),
 };
 
+static const s_field_t s_price_fields[] = {
+    F(ps_config_price_t, "model", T_STRING, model, 0, 0, true,
+      s_check_not_empty),
+    F(ps_config_price_t, "input", T_DOUBLE, input, 0, 10000, true, NULL),
+    F(ps_config_price_t, "cached_input", T_DOUBLE, cached_input, 0, 10000,
+      false, NULL),
+    F(ps_config_price_t, "output", T_DOUBLE, output, 0, 10000, true, NULL),
+};
+
+static void
+s_price_init(void *item)
+{
+    ps_config_price_t *price = item;
+    price->cached_input = -1;
+}
+
+static void
+s_price_check(s_ctx_t *ctx, s_list_t *list, size_t index, const s_node_t *node,
+              const char *path)
+{
+    ps_config_price_t *prices = list->items;
+    for (size_t i = 0; i < index; i++)
+        if (prices[i].model && prices[index].model
+            && strcmp(prices[i].model, prices[index].model) == 0) {
+            ctx->error_count++;
+            s_issue_add(ctx->errors, ctx->file, node->line, node->column, path,
+                        "a second price for \"%s\"; keep one",
+                        prices[index].model);
+        }
+}
+
 static void
 s_window_init(void *item)
 {
@@ -948,6 +987,9 @@ static const s_table_t s_tables[] = {
     {"rules.user_quotas.per_user", s_user_quota_fields,
      sizeof(s_user_quota_fields) / sizeof(s_user_quota_fields[0]),
      sizeof(ps_config_user_quota_t), s_user_quota_init, NULL},
+    {"ai.prices", s_price_fields,
+     sizeof(s_price_fields) / sizeof(s_price_fields[0]),
+     sizeof(ps_config_price_t), s_price_init, s_price_check},
 };
 
 static const s_table_t *
@@ -1527,6 +1569,12 @@ s_set_defaults(ps_config_t *c)
     c->ai.max_tokens = 400;
     c->ai.timeout_ms = 30000;
     c->ai.max_attempts = 3;
+    c->ai.token_field = strdup("auto");
+    c->ai.policy = strdup("");
+    c->ai.concurrency = 8;
+    c->ai.cache_ttl_s = 24 * 3600;
+    c->ai.breaker_failures = 5;
+    c->ai.breaker_open_s = 30;
     c->confidence.auto_approve = 0.85;
     c->confidence.auto_reject = 0.15;
     c->confidence.needs_review = true;
@@ -1569,7 +1617,8 @@ s_set_defaults(ps_config_t *c)
     return c->ai.model && c->data_dir && c->log_level && c->timezone
                    && c->gateway.listen && c->gateway.web_root && c->bus.collect
                    && c->bus.models && c->overseerr.url && c->ai.api_key
-                   && c->gateway.webhook_secret
+                   && c->gateway.webhook_secret && c->ai.token_field
+                   && c->ai.policy
                ? 0
                : -1;
 }
@@ -1796,6 +1845,16 @@ s_check(s_ctx_t *ctx, ps_config_t *c)
         }
     }
     s_check_rules(ctx, c);
+    if (strcmp(c->ai.token_field, "auto") != 0
+        && strcmp(c->ai.token_field, "max_tokens") != 0
+        && strcmp(c->ai.token_field, "max_completion_tokens") != 0) {
+        ctx->error_count++;
+        s_where(ctx, "ai.token_field", &file, &line, &column);
+        s_issue_add(ctx->errors, file, line, column, "ai.token_field",
+                    "expected auto, max_tokens or max_completion_tokens, got "
+                    "\"%s\"",
+                    c->ai.token_field);
+    }
     if (*c->overseerr.url && strncmp(c->overseerr.url, "http://", 7) != 0
         && strncmp(c->overseerr.url, "https://", 8) != 0) {
         ctx->error_count++;

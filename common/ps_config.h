@@ -150,6 +150,21 @@ typedef struct {
     size_t count;                  /* entries */
 } ps_config_user_quotas_t;
 
+/* One entry of ai.prices: USD per 1M tokens for models whose name
+   (without a -YYYY-MM-DD suffix) starts with `model`. */
+typedef struct {
+    char *model;         /* model name prefix */
+    double input;        /* uncached prompt tokens */
+    double cached_input; /* cached prompt tokens; < 0 = same as input */
+    double output;       /* completion tokens */
+} ps_config_price_t;
+
+/* ai.prices, in file order (the longest matching prefix wins). */
+typedef struct {
+    ps_config_price_t *items; /* owned */
+    size_t count;             /* entries */
+} ps_config_prices_t;
+
 typedef struct {
     char *file;    /* config path, or "environment" */
     int line;      /* 1-based, 0 when not from the file */
@@ -202,6 +217,14 @@ typedef struct {
         int max_tokens;     /* completion token cap */
         int timeout_ms;     /* total timeout of one call */
         int max_attempts;   /* tries per request before giving up */
+        double daily_budget_usd; /* spend cap per local day, 0 = none */
+        char *token_field;  /* auto | max_tokens | max_completion_tokens */
+        char *policy;       /* the server's policy in plain words, or "" */
+        int concurrency;    /* LLM calls one judge keeps in flight */
+        int cache_ttl_s;    /* reuse of identical verdicts, 0 = off */
+        int breaker_failures;      /* consecutive failures that open it */
+        int breaker_open_s;        /* seconds open before one probe */
+        ps_config_prices_t prices; /* per-model prices; empty: built in */
     } ai;
 
     struct {

@@ -110,3 +110,17 @@ ps_time_format_iso(int64_t ms, char *buf, size_t len)
                      utc.tm_hour, utc.tm_min, utc.tm_sec, (int)milli);
     return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
+
+int64_t
+ps_time_local_day_start_ms(int64_t now_ms)
+{
+    time_t seconds = (time_t)(now_ms / 1000);
+    struct tm local;
+    if (!localtime_r(&seconds, &local))
+        return now_ms - now_ms % 86400000;
+    local.tm_hour = 0;
+    local.tm_min = 0;
+    local.tm_sec = 0;
+    local.tm_isdst = -1;
+    return (int64_t)mktime(&local) * 1000;
+}

@@ -15,6 +15,10 @@ int64_t ps_time_now_ms(void);
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t ps_time_mono_ms(void);
 
+/* Epoch milliseconds of the local midnight that starts the day holding
+   now_ms, in the process time zone (TZ). */
+int64_t ps_time_local_day_start_ms(int64_t now_ms);
+
 /* Parses "2025-06-01T08:12:40.000Z", "2025-06-01T08:12:40Z" or
    "2025-06-01" (midnight UTC) into epoch milliseconds. Returns 0, or -1. */
 int ps_time_parse_iso(const char *text, int64_t *ms);

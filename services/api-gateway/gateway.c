@@ -8,6 +8,7 @@
     since the last publish, in sequence order, whoever wrote them.        */
 #include "gateway.h"
 #include "gw_apply.h"
+#include "gw_budget.h"
 #include "gw_http.h"
 #include "gw_shared.h"
 #include "gw_store.h"
@@ -39,6 +40,7 @@
 struct gateway {
     gw_shared_t shared;      /* what the threads share */
     char *config_path;       /* for reloads */
+    gw_budget_t *budget;     /* AI budget reservations */
     gw_store_t *store;       /* the bus loop's connection */
     zsock_t *collect;        /* PULL */
     zsock_t *events;         /* PUB */
@@ -322,6 +324,9 @@ s_on_collect(gateway_t *self)
             ps_log_error("dropped a malformed usage record: %s", err);
         else if (gw_store_add_usage(self->store, usage) != 0)
             ps_log_error("cannot store usage: %s", gw_store_error(self->store));
+        else
+            gw_budget_settle(self->budget, usage->request_id,
+                             ps_time_mono_ms());
         ps_usage_destroy(&usage);
     } else if (strcmp(type, "elsewhere") == 0)
         s_on_elsewhere(self, frame);
@@ -402,6 +407,39 @@ s_answer_catchup(gateway_t *self, zframe_t *frame)
 }
 
 static zmsg_t *
+s_answer_reserve(gateway_t *self, zframe_t *frame)
+{
+    int64_t request_id = 0;
+    double estimate = 0;
+    char *instance = NULL;
+    char err[256];
+    if (ps_reserve_decode(frame, &request_id, &estimate, &instance, err,
+                          sizeof(err))
+        != 0) {
+        ps_log_error("bad reserve request: %s", err);
+        return NULL;
+    }
+    free(instance);
+    ps_reserve_reply_t reply = {0};
+    if (gw_budget_reserve(self->budget, self->store, request_id, estimate,
+                          self->shared.config->ai.daily_budget_usd,
+                          ps_time_now_ms(), ps_time_mono_ms(), &reply)
+        != 0) {
+        ps_log_error("cannot read today's AI spend: %s",
+                     gw_store_error(self->store));
+        return NULL;
+    }
+    if (!reply.granted)
+        ps_log_info("AI budget reached req=%lld spent=%.4f reserved=%.4f "
+                    "budget=%.4f",
+                    (long long)request_id, reply.spent_usd, reply.reserved_usd,
+                    reply.budget_usd);
+    gw_health_budget(self->shared.health, reply.spent_usd, reply.reserved_usd,
+                     reply.budget_usd);
+    return ps_reserve_reply_encode(&reply);
+}
+
+static zmsg_t *
 s_answer_history(gateway_t *self, zframe_t *frame)
 {
     int64_t user_id = 0, request_id = 0, since = 0;
@@ -437,6 +475,8 @@ s_on_authority(gateway_t *self)
             reply = s_answer_catchup(self, frame);
         else if (strcmp(type, "history") == 0)
             reply = s_answer_history(self, frame);
+        else if (strcmp(type, "reserve") == 0)
+            reply = s_answer_reserve(self, frame);
         else {
             ps_ids_t *ids = NULL;
             if (ps_ids_decode(frame, NULL, &ids, err, sizeof(err)) != 0)
@@ -638,6 +678,11 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
     self->store = gw_store_open(shared->db_path, err, errlen);
     if (!self->store)
         goto fail;
+    self->budget = gw_budget_new();
+    if (!self->budget) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     self->published_seq = gw_store_last_seq(self->store);
     if (self->published_seq < 0) {
         snprintf(err, errlen, "%s", gw_store_error(self->store));
@@ -687,6 +732,7 @@ gateway_destroy(gateway_t **self_p)
     zsock_destroy(&self->authority);
     zsock_destroy(&self->events);
     zsock_destroy(&self->collect);
+    gw_budget_destroy(&self->budget);
     gw_store_destroy(&self->store);
     gw_health_destroy(&self->shared.health);
     ps_config_destroy(&self->shared.config);

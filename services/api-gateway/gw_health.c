@@ -31,8 +31,11 @@ struct gw_health {
     ps_status_t scan;                                /* poller's last status */
     char scan_detail[256];                           /* its detail text */
     char breaker[16];                                /* judges' breaker */
-    char self_version[32];                           /* gateway config */
-    char self_error[512];                            /* its refused reload */
+    double spent_usd;      /* today's AI spend, at the last reservation */
+    double reserved_usd;   /* estimates of calls in flight */
+    double budget_usd;     /* daily cap, 0 = none */
+    char self_version[32]; /* gateway config */
+    char self_error[512];  /* its refused reload */
 };
 
 gw_health_t *
@@ -93,6 +96,17 @@ gw_health_self(gw_health_t *self, const char *version, const char *config_error)
              version ? version : "");
     snprintf(self->self_error, sizeof(self->self_error), "%s",
              config_error ? config_error : "");
+    pthread_mutex_unlock(&self->lock);
+}
+
+void
+gw_health_budget(gw_health_t *self, double spent_usd, double reserved_usd,
+                 double budget_usd)
+{
+    pthread_mutex_lock(&self->lock);
+    self->spent_usd = spent_usd;
+    self->reserved_usd = reserved_usd;
+    self->budget_usd = budget_usd;
     pthread_mutex_unlock(&self->lock);
 }
 
@@ -173,7 +187,9 @@ gw_health_json(gw_health_t *self, int64_t now_mono, bool db_ok,
         "{s:b,s:I,s:I,s:I,s:s}", "running", self->scan.scan_running, "done",
         (json_int_t)self->scan.done, "total", (json_int_t)self->scan.total,
         "at", (json_int_t)self->scan.at, "detail", self->scan_detail);
-    json_t *ai = json_pack("{s:s}", "breaker", self->breaker);
+    json_t *ai =
+        json_pack("{s:s,s:f,s:f}", "breaker", self->breaker, "reserved_usd",
+                  self->reserved_usd, "budget_usd", self->budget_usd);
     pthread_mutex_unlock(&self->lock);
     *healthy = all_up;
     return json_pack("{s:s,s:o,s:o,s:{s:b,s:s},s:o,s:o}", "status",

@@ -32,6 +32,10 @@ void gw_health_beat(gw_health_t *self, const ps_heartbeat_t *beat,
 void gw_health_self(gw_health_t *self, const char *version,
                     const char *config_error);
 
+/* Records the AI budget state seen at the last reservation. */
+void gw_health_budget(gw_health_t *self, double spent_usd, double reserved_usd,
+                      double budget_usd);
+
 /* Records a status message (scan progress, breaker). */
 void gw_health_status(gw_health_t *self, const ps_status_t *status);
 

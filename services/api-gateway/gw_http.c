@@ -11,6 +11,9 @@
       POST /api/v1/reviews/{id}/decline
       POST /api/v1/requests/{id}/rejudge judge it again
       POST /api/v1/scan                  202, progress in /api/v1/health
+      GET  /api/v1/costs?days=&last=     LLM calls, tokens, cost by day and
+                                         model, the last calls, today's spend
+      GET  /staff/openai-stats           the costs page (prototype route)
       POST /api/v1/backtest?last=N       a draft config.yaml replayed over
                                          recorded decisions
       GET  /, /<file>                    dashboard files from web_root
@@ -537,6 +540,39 @@ s_backtest(struct mg_connection *conn, gw_shared_t *shared,
     return s_send_json(conn, 200, report);
 }
 
+/* GET /api/v1/costs?days=&last= */
+static int
+s_costs(struct mg_connection *conn, gw_shared_t *shared,
+        const struct mg_request_info *info)
+{
+    char text[32];
+    int64_t days = 30;
+    int64_t last = 50;
+    if (s_query_value(info, "days", text, sizeof(text))
+        && ps_parse_int64(text, 1, 3660, &days) != 0)
+        return s_error(conn, 400, "query `days`: expected 1 to 3660");
+    if (s_query_value(info, "last", text, sizeof(text))
+        && ps_parse_int64(text, 0, 1000, &last) != 0)
+        return s_error(conn, 400, "query `last`: expected 0 to 1000");
+    gw_store_t *store = s_store(shared);
+    int64_t now = ps_time_now_ms();
+    double spent = 0;
+    json_t *doc = gw_store_costs_json(store, now, days, last);
+    if (!doc
+        || gw_store_spent_since(store, ps_time_local_day_start_ms(now), &spent)
+               != 0) {
+        json_decref(doc);
+        return s_error(conn, 500, gw_store_error(store));
+    }
+    pthread_rwlock_rdlock(&shared->config_lock);
+    double budget = shared->config->ai.daily_budget_usd;
+    pthread_rwlock_unlock(&shared->config_lock);
+    json_object_set_new(
+        doc, "today",
+        json_pack("{s:f,s:f}", "spent_usd", spent, "budget_usd", budget));
+    return s_send_json(conn, 200, doc);
+}
+
 /* Parses "/prefix/{id}/suffix" style paths: the id after `prefix`, and
    what follows it into rest. Returns 0, or -1. */
 static int
@@ -596,6 +632,9 @@ s_api(struct mg_connection *conn, gw_shared_t *shared,
                            json_pack("{s:s,s:s}", "status", "scan requested",
                                      "progress", "/api/v1/health"));
     }
+    if (strcmp(uri, "/api/v1/costs") == 0)
+        return get ? s_costs(conn, shared, info)
+                   : s_error(conn, 405, "use GET /api/v1/costs");
     if (strcmp(uri, "/api/v1/backtest") == 0)
         return post ? s_backtest(conn, shared, info)
                     : s_error(conn, 405,
@@ -670,6 +709,9 @@ s_file(struct mg_connection *conn, gw_shared_t *shared, const char *uri)
 {
     if (strcmp(uri, "/") == 0)
         uri = "/index.html";
+    /* The prototype's cost page, where its users' bookmarks point. */
+    else if (strcmp(uri, "/staff/openai-stats") == 0)
+        uri = "/costs.html";
     /* Only plain names below web_root: no "..", no hidden files. */
     if (strstr(uri, "..") || strstr(uri, "/.") || strchr(uri, '\\'))
         return s_error(conn, 404, "not found");

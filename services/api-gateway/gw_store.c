@@ -1218,6 +1218,72 @@ gw_store_backtest_rows(gw_store_t *self, int64_t last, gw_backtest_fn *fn,
 }
 
 int
+gw_store_spent_since(gw_store_t *self, int64_t since, double *spent)
+{
+    static const char sql[] =
+        "SELECT COALESCE(SUM(cost_usd), 0) FROM usage WHERE at >= ?1";
+    sqlite3_stmt *stmt = s_stmt(self, sql);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, since);
+    if (sqlite3_step(stmt) != SQLITE_ROW)
+        return s_fail(self, "spent");
+    *spent = sqlite3_column_double(stmt, 0);
+    sqlite3_reset(stmt);
+    return 0;
+}
+
+json_t *
+gw_store_costs_json(gw_store_t *self, int64_t now, int64_t days, int64_t last)
+{
+    /* Days are local days: SQLite's 'localtime' follows the process TZ,
+       which the gateway sets to `timezone` at start. */
+    static const char by_day_sql[] =
+        "SELECT date(at / 1000, 'unixepoch', 'localtime') AS day,"
+        " COALESCE(model, '') AS model, COUNT(*) AS calls,"
+        " SUM(prompt_tokens) AS prompt_tokens,"
+        " SUM(completion_tokens) AS completion_tokens,"
+        " SUM(cost_usd) AS cost_usd FROM usage WHERE at >= ?1"
+        " GROUP BY day, model ORDER BY day DESC, model";
+    static const char by_model_sql[] =
+        "SELECT COALESCE(model, '') AS model, COUNT(*) AS calls,"
+        " SUM(ok) AS verdicts, SUM(prompt_tokens) AS prompt_tokens,"
+        " SUM(completion_tokens) AS completion_tokens,"
+        " SUM(cost_usd) AS cost_usd, AVG(cost_usd) AS average_cost_usd,"
+        " AVG(latency_ms) AS average_latency_ms FROM usage WHERE ?1 >= 0"
+        " GROUP BY model ORDER BY cost_usd DESC";
+    static const char last_sql[] =
+        "SELECT u.at, u.request_id, r.title, u.model, u.prompt_tokens,"
+        " u.completion_tokens, u.cached_tokens, u.cost_usd, u.latency_ms,"
+        " u.http_status, u.ok, u.instance FROM usage u LEFT JOIN requests r"
+        " ON r.request_id = u.request_id ORDER BY u.id DESC LIMIT ?1";
+    json_t *by_day = NULL, *by_model = NULL, *calls = NULL;
+    sqlite3_stmt *stmt = s_stmt(self, by_day_sql);
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, now - days * 86400000);
+        by_day = s_rows_json(self, stmt);
+    }
+    stmt = s_stmt(self, by_model_sql);
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, 0);
+        by_model = s_rows_json(self, stmt);
+    }
+    stmt = s_stmt(self, last_sql);
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, last);
+        calls = s_rows_json(self, stmt);
+    }
+    if (!by_day || !by_model || !calls) {
+        json_decref(by_day);
+        json_decref(by_model);
+        json_decref(calls);
+        return NULL;
+    }
+    return json_pack("{s:o,s:o,s:o}", "by_day", by_day, "by_model", by_model,
+                     "last_calls", calls);
+}
+
+int
 gw_store_probe(gw_store_t *self)
 {
     static const char sql[] =

@@ -154,6 +154,15 @@ typedef int(gw_backtest_fn)(void *arg, const gw_backtest_row_t *row);
 int gw_store_backtest_rows(gw_store_t *self, int64_t last, gw_backtest_fn *fn,
                            void *arg);
 
+/* Sum of the LLM cost recorded since `since` (ms epoch). Returns 0, or -1.
+ */
+int gw_store_spent_since(gw_store_t *self, int64_t since, double *spent);
+
+/* The costs page: per local day and model (last `days` days), per model,
+   and the last `last` calls with their request's title. NULL on error. */
+json_t *gw_store_costs_json(gw_store_t *self, int64_t now, int64_t days,
+                            int64_t last);
+
 /* A cheap write probe for the health page. Returns 0 when writable. */
 int gw_store_probe(gw_store_t *self);
 
