@@ -59,9 +59,10 @@ gw_budget_reserve(gw_budget_t *self, gw_store_t *store, int64_t request_id,
                              &reply->spent_usd)
         != 0)
         return -1;
-    reply->granted =
-        budget_usd <= 0
-        || reply->spent_usd + reply->reserved_usd + estimate_usd <= budget_usd;
+    /* Sums of float dollars drift by ~1e-17; a micro-dollar of slack
+       keeps "exactly at the budget" granted. */
+    double total = reply->spent_usd + reply->reserved_usd + estimate_usd;
+    reply->granted = budget_usd <= 0 || total <= budget_usd + 1e-6;
     /* A full table (thousands of calls in flight) cannot track more: it
        refuses rather than let the budget go unwatched. */
     if (reply->granted && self->count == GW_BUDGET_MAX_RESERVATIONS)

@@ -92,13 +92,20 @@ test_gw_budget_caps_in_flight_and_spent(void **state)
                                        1000, &reply),
                      0);
     assert_false(reply.granted);
-    /* Call 10 cost less than its estimate: its usage settles it. */
+    assert_int_equal(gw_budget_reserve(f->budget, f->store, 13, 0.01, 0.10, now,
+                                       1000, &reply),
+                     0);
+    assert_false(reply.granted);
+    /* Call 10 cost $0.005, not its $0.02 estimate: once its usage arrives
+       the day holds 0.045 spent + 0.04 in flight, and $0.01 fits. */
     s_usage(f->store, 10, 0.005, now);
     gw_budget_settle(f->budget, 10, 1000);
-    assert_int_equal(gw_budget_reserve(f->budget, f->store, 13, 0.02, 0.10, now,
+    assert_int_equal(gw_budget_reserve(f->budget, f->store, 13, 0.01, 0.10, now,
                                        1000, &reply),
                      0);
     assert_true(reply.granted);
+    assert_true(reply.spent_usd > 0.0449 && reply.spent_usd < 0.0451);
+    assert_true(reply.reserved_usd > 0.0499 && reply.reserved_usd < 0.0501);
 }
 
 static void
