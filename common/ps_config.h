@@ -209,21 +209,21 @@ typedef struct {
     } overseerr;
 
     struct {
-        bool enabled;       /* false turns the judge off even with a key */
-        char *base_url;     /* OpenAI-compatible base ending in /v1 */
-        char *api_key;      /* Bearer key, secret; optional for local */
-        char *model;        /* chat model name */
-        double temperature; /* always sent */
-        int max_tokens;     /* completion token cap */
-        int timeout_ms;     /* total timeout of one call */
-        int max_attempts;   /* tries per request before giving up */
+        bool enabled;            /* false turns the judge off even with a key */
+        char *base_url;          /* OpenAI-compatible base ending in /v1 */
+        char *api_key;           /* Bearer key, secret; optional for local */
+        char *model;             /* chat model name */
+        double temperature;      /* always sent */
+        int max_tokens;          /* completion token cap */
+        int timeout_ms;          /* total timeout of one call */
+        int max_attempts;        /* tries per request before giving up */
         double daily_budget_usd; /* spend cap per local day, 0 = none */
-        char *token_field;  /* auto | max_tokens | max_completion_tokens */
-        char *policy;       /* the server's policy in plain words, or "" */
-        int concurrency;    /* LLM calls one judge keeps in flight */
-        int cache_ttl_s;    /* reuse of identical verdicts, 0 = off */
-        int breaker_failures;      /* consecutive failures that open it */
-        int breaker_open_s;        /* seconds open before one probe */
+        char *token_field;       /* auto | max_tokens | max_completion_tokens */
+        char *policy;            /* the server's policy in plain words, or "" */
+        int concurrency;         /* LLM calls one judge keeps in flight */
+        int cache_ttl_s;         /* reuse of identical verdicts, 0 = off */
+        int breaker_failures;    /* consecutive failures that open it */
+        int breaker_open_s;      /* seconds open before one probe */
         ps_config_prices_t prices; /* per-model prices; empty: built in */
     } ai;
 

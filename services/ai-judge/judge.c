@@ -4,16 +4,15 @@
     the verdict schema sent is exactly the contract's (§2.1) and cannot
     drift from the validator below, which checks the same fields by hand:
     local models and json_object mode enforce nothing, so every answer is
-    validated here whatever the server promised.                          */
+    validated here whatever the server promised.
+    The prompt is kept small on purpose (about 200 tokens for a typical
+    request): every line is a fact the staff would weigh, the overview is
+    cut at a word boundary, and lines with nothing to say are left out.  */
 #include "judge.h"
-#include "ps_beat.h"
-#include "ps_bus.h"
 #include "ps_http.h"
-#include "ps_log.h"
 #include "ps_mp.h"
 #include "ps_parse.h"
-#include "ps_service.h"
-#include "ps_time.h"
+#include "rules.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -24,18 +23,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
-#define JUDGE_CONNECT_TIMEOUT_MS 5000
-#define JUDGE_MAX_BODY (1024 * 1024)
 #define JUDGE_MAX_PROMPT 16384
-#define JUDGE_OVERVIEW_MAX 700
-#define JUDGE_SLEEP_SLICE_MS 100
-#define JUDGE_POLL_MS 1000
+#define JUDGE_POLICY_MAX 600
 
-static const char *s_system_prompt =
-    "You moderate media requests for a private Plex server. "
-    "Reply with JSON only.";
+static const char *s_system_schema =
+    "You moderate media requests for a private Plex server: estimate how "
+    "likely its staff would approve this one. Reply with JSON only.";
+
+static const char *s_system_object =
+    "You moderate media requests for a private Plex server: estimate how "
+    "likely its staff would approve this one. Reply with JSON only: "
+    "{\"approval_score\": 0..1, \"reason\": one sentence, \"risks\": "
+    "{\"quality\": 0..1, \"storage\": 0..1, \"appropriateness\": 0..1, "
+    "\"user_trust\": 0..1}}.";
 
 static const char *s_schema_text =
     "{\"type\":\"object\",\"additionalProperties\":false,"
@@ -84,6 +85,18 @@ judge_url(const char *base_url, char *buf, size_t len)
         n--;
     int written = snprintf(buf, len, "%.*s/chat/completions", (int)n, base_url);
     return written < 0 || (size_t)written >= len ? -1 : 0;
+}
+
+const char *
+judge_token_field(const ps_config_t *config)
+{
+    const char *field = config->ai.token_field;
+    if (field && strcmp(field, "max_tokens") == 0)
+        return "max_tokens";
+    if (field && strcmp(field, "max_completion_tokens") == 0)
+        return "max_completion_tokens";
+    return judge_is_openai(config->ai.base_url) ? "max_completion_tokens"
+                                                : "max_tokens";
 }
 
 /* ---- prompt ------------------------------------------------------------- */
@@ -139,18 +152,76 @@ s_text_add(s_text_t *t, const char *format, ...)
 static void
 s_text_value(s_text_t *t, const char *value, size_t max)
 {
-    char buf[JUDGE_OVERVIEW_MAX + 8];
+    char buf[JUDGE_POLICY_MAX + 8];
     size_t n = 0;
-    if (max > JUDGE_OVERVIEW_MAX)
-        max = JUDGE_OVERVIEW_MAX;
-    for (const char *p = value ? value : ""; *p && n < max; p++)
+    const char *text = value ? value : "";
+    if (max > JUDGE_POLICY_MAX)
+        max = JUDGE_POLICY_MAX;
+    for (const char *p = text; *p && n < max; p++)
         buf[n++] = iscntrl((unsigned char)*p) ? ' ' : *p;
+    bool cut = strlen(text) > max;
+    /* Cut at a word boundary, and never inside a UTF-8 sequence. */
+    if (cut) {
+        size_t word = n;
+        while (word > max / 2 && buf[word - 1] != ' ')
+            word--;
+        if (word > max / 2)
+            n = word - 1;
+        while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+            n--;
+    }
     buf[n] = '\0';
-    s_text_add(t, "%s%s", buf, value && strlen(value) > max ? "..." : "");
+    s_text_add(t, "%s%s", buf, cut ? "..." : "");
+}
+
+/* "Requester: ..." with trust level, account age, request counts and the
+   approval rate of their decided requests. */
+static void
+s_prompt_requester(s_text_t *t, const ps_config_t *config,
+                   const ps_work_t *work, int64_t now_ms)
+{
+    ps_level_t level = rules_level(config, work, now_ms);
+    s_text_add(t, "Requester: %s", ps_config_level_name(level));
+    if (work->user_created_at > 0 && now_ms >= work->user_created_at)
+        s_text_add(t, ", account %lld days old",
+                   (long long)((now_ms - work->user_created_at) / 86400000LL));
+    else
+        s_text_add(t, ", account age unknown");
+    s_text_add(t, ", %lld requests", (long long)work->user_requests);
+    if (work->has_history) {
+        int64_t decided = work->history_approved + work->history_declined;
+        s_text_add(t, ", %lld this week", (long long)work->history_week);
+        if (decided > 0)
+            s_text_add(t, ", %.0f%% approved (%lld of %lld)",
+                       100.0 * (double)work->history_approved / (double)decided,
+                       (long long)work->history_approved, (long long)decided);
+        else
+            s_text_add(t, ", none decided yet");
+    }
+    s_text_add(t, "\n");
+}
+
+/* "Quota: ..." for the request's media type, when Overseerr sets one. */
+static void
+s_prompt_quota(s_text_t *t, const ps_work_t *work, bool tv)
+{
+    if (!work->has_quota)
+        return;
+    int64_t limit = tv ? work->quota_tv_limit : work->quota_movie_limit;
+    int64_t used = tv ? work->quota_tv_used : work->quota_movie_used;
+    int64_t days = tv ? work->quota_tv_days : work->quota_movie_days;
+    if (limit <= 0)
+        return;
+    s_text_add(t, "Quota: %lld of %lld %s used", (long long)used,
+               (long long)limit, tv ? "seasons" : "movies");
+    if (days > 0)
+        s_text_add(t, " in %lld days", (long long)days);
+    s_text_add(t, "\n");
 }
 
 char *
-judge_user_prompt(const ps_work_t *work, int64_t now_ms)
+judge_user_prompt(const ps_config_t *config, const ps_work_t *work,
+                  int64_t now_ms, const double *learner)
 {
     s_text_t t = {0};
     s_text_add(&t, "Title: ");
@@ -161,12 +232,14 @@ judge_user_prompt(const ps_work_t *work, int64_t now_ms)
     s_text_add(&t, "\n");
 
     bool tv = work->media_type && strcmp(work->media_type, "tv") == 0;
-    if (tv) {
+    if (tv)
         s_text_add(&t, "Type: TV, %zu of %lld seasons, %lld episodes",
                    work->season_count, (long long)work->total_seasons,
                    (long long)work->requested_episodes);
-    } else
+    else
         s_text_add(&t, "Type: movie");
+    if (!tv && work->runtime > 0)
+        s_text_add(&t, ", %lld min", (long long)work->runtime);
     s_text_add(&t, "%s\n", work->is4k ? ", 4K" : "");
 
     if (work->votes > 0)
@@ -176,13 +249,14 @@ judge_user_prompt(const ps_work_t *work, int64_t now_ms)
         s_text_add(&t, "TMDB: not rated yet, popularity %.0f\n",
                    work->popularity);
 
-    s_text_add(&t, "Genres: ");
-    for (size_t i = 0; i < work->genre_count && work->genres; i++) {
-        s_text_add(&t, "%s", i ? ", " : "");
-        s_text_value(&t, work->genres[i], 60);
+    if (work->genre_count && work->genres) {
+        s_text_add(&t, "Genres: ");
+        for (size_t i = 0; i < work->genre_count; i++) {
+            s_text_add(&t, "%s", i ? ", " : "");
+            s_text_value(&t, work->genres[i], 60);
+        }
+        s_text_add(&t, "\n");
     }
-    s_text_add(&t, "%s\n", work->genre_count && work->genres ? "" : "none");
-
     if (work->certification && *work->certification) {
         s_text_add(&t, "Certification: ");
         s_text_value(&t, work->certification, 20);
@@ -195,8 +269,6 @@ judge_user_prompt(const ps_work_t *work, int64_t now_ms)
         s_text_value(&t, work->language, 20);
         s_text_add(&t, "\n");
     }
-    if (work->runtime > 0)
-        s_text_add(&t, "Runtime: %lld min\n", (long long)work->runtime);
     if ((work->release_date && *work->release_date)
         || (work->media_status && *work->media_status)) {
         s_text_add(&t, "Release: ");
@@ -218,22 +290,26 @@ judge_user_prompt(const ps_work_t *work, int64_t now_ms)
         s_text_add(&t, "\n");
     }
 
-    /* Only the display name: the email is personal data (contract §2). */
-    s_text_add(&t, "Requester: ");
-    s_text_value(
-        &t, work->user_name && *work->user_name ? work->user_name : "(unknown)",
-        80);
-    if (work->user_created_at > 0 && now_ms >= work->user_created_at)
-        s_text_add(&t, ", account age %lld days",
-                   (long long)((now_ms - work->user_created_at) / 86400000LL));
-    else
-        s_text_add(&t, ", account age unknown");
-    s_text_add(&t, ", %lld requests\n", (long long)work->user_requests);
+    /* Never the name or email: the model needs the facts, not who. */
+    s_prompt_requester(&t, config, work, now_ms);
+    s_prompt_quota(&t, work, tv);
 
-    s_text_add(&t, "Rules matched: ");
-    for (size_t i = 0; i < work->matched_count; i++)
-        s_text_add(&t, "%s%s", i ? ", " : "", work->matched[i]);
-    s_text_add(&t, "%s\n", work->matched_count ? "" : "none");
+    if (work->matched_count) {
+        s_text_add(&t, "Rules matched, not decisive: ");
+        for (size_t i = 0; i < work->matched_count; i++) {
+            s_text_add(&t, "%s", i ? ", " : "");
+            s_text_value(&t, work->matched[i], 60);
+        }
+        s_text_add(&t, "\n");
+    }
+    if (learner)
+        s_text_add(&t, "Learner score from past staff decisions: %.2f\n",
+                   *learner);
+    if (config->ai.policy && *config->ai.policy) {
+        s_text_add(&t, "Server policy: ");
+        s_text_value(&t, config->ai.policy, JUDGE_POLICY_MAX);
+        s_text_add(&t, "\n");
+    }
 
     if (t.failed) {
         free(t.data);
@@ -242,35 +318,46 @@ judge_user_prompt(const ps_work_t *work, int64_t now_ms)
     return t.data;
 }
 
+const char *
+judge_system_prompt(judge_format_t format)
+{
+    return format == JUDGE_FORMAT_OBJECT ? s_system_object : s_system_schema;
+}
+
 char *
-judge_request_body(const ps_config_t *config, const ps_work_t *work,
-                   int64_t now_ms)
+judge_request_body(const ps_config_t *config, const char *user_prompt,
+                   judge_format_t format)
 {
     char *result = NULL;
-    char *prompt = judge_user_prompt(work, now_ms);
-    json_t *schema = json_loads(s_schema_text, 0, NULL);
     json_t *body = NULL;
-    if (!prompt || !schema)
+    json_t *response_format = NULL;
+    if (format == JUDGE_FORMAT_OBJECT)
+        response_format = json_pack("{s:s}", "type", "json_object");
+    else {
+        json_t *schema = json_loads(s_schema_text, 0, NULL);
+        if (schema)
+            response_format = json_pack(
+                "{s:s, s:{s:s, s:s, s:b, s:o}}", "type", "json_schema",
+                "json_schema", "name", "moderation_verdict", "description",
+                "PlexStaffAI moderation verdict for one media request",
+                "strict", 1, "schema", schema);
+    }
+    if (!response_format || !user_prompt)
         goto out;
-    const char *cap_key = judge_is_openai(config->ai.base_url)
-                              ? "max_completion_tokens"
-                              : "max_tokens";
-    body = json_pack(
-        "{s:s, s:f, s:i, s:b, s:{s:s, s:{s:s, s:s, s:b, s:O}},"
-        " s:[{s:s, s:s}, {s:s, s:s}]}",
-        "model", config->ai.model, "temperature", config->ai.temperature,
-        cap_key, config->ai.max_tokens, "stream", 0, "response_format", "type",
-        "json_schema", "json_schema", "name", "moderation_verdict",
-        "description", "PlexStaffAI moderation verdict for one media request",
-        "strict", 1, "schema", schema, "messages", "role", "system", "content",
-        s_system_prompt, "role", "user", "content", prompt);
+    body = json_pack("{s:s, s:f, s:i, s:b, s:O,"
+                     " s:[{s:s, s:s}, {s:s, s:s}]}",
+                     "model", config->ai.model, "temperature",
+                     config->ai.temperature, judge_token_field(config),
+                     config->ai.max_tokens, "stream", 0, "response_format",
+                     response_format, "messages", "role", "system", "content",
+                     judge_system_prompt(format), "role", "user", "content",
+                     user_prompt);
     if (!body)
         goto out;
     result = json_dumps(body, JSON_COMPACT);
 out:
     json_decref(body);
-    json_decref(schema);
-    free(prompt);
+    json_decref(response_format);
     return result;
 }
 
@@ -450,6 +537,63 @@ out:
     json_decref(root);
 }
 
+/* True when `text` contains `needle`, in any ASCII case. */
+static bool
+s_mentions(const char *text, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = text; p && *p; p++)
+        if (strncasecmp(p, needle, n) == 0)
+            return true;
+    return false;
+}
+
+bool
+judge_wants_json_object(long status, const char *body)
+{
+    if (status != 400 || !body)
+        return false;
+    bool wants = false;
+    json_t *root = json_loads(body, 0, NULL);
+    if (json_is_object(root)) {
+        const json_t *error = json_object_get(root, "error");
+        const json_t *holder = json_is_object(error) ? error : root;
+        const char *texts[] = {
+            json_string_value(json_object_get(holder, "message")),
+            json_string_value(json_object_get(holder, "param")),
+            json_string_value(json_object_get(holder, "code")),
+            json_string_value(error)};
+        for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+            if (texts[i]
+                && (s_mentions(texts[i], "response_format")
+                    || s_mentions(texts[i], "json_schema")))
+                wants = true;
+    } else
+        /* Some servers answer 400 with plain text. */
+        wants = s_mentions(body, "response_format")
+                || s_mentions(body, "json_schema");
+    json_decref(root);
+    return wants;
+}
+
+bool
+judge_is_outage(long status)
+{
+    return status == 0 || status >= 500;
+}
+
+double
+judge_blend(double ai, const double *learner, double weight)
+{
+    if (!learner)
+        return ai;
+    if (!(weight >= 0))
+        weight = 0;
+    if (weight > 1)
+        weight = 1;
+    return (1.0 - weight) * ai + weight * *learner;
+}
+
 judge_retry_t
 judge_classify(long status, const char *code)
 {
@@ -474,21 +618,18 @@ judge_outcome(const ps_config_t *config, double score)
         return PS_OUTCOME_REVIEW;
     return score >= 0.5 ? PS_OUTCOME_APPROVE : PS_OUTCOME_DECLINE;
 }
-
-/* ---- cost ---------------------------------------------------------------- */
+/* ---- prices -------------------------------------------------------------- */
 
 typedef struct {
-    const char *model; /* base name, no date suffix */
-    double in;         /* USD per 1M input tokens */
-    double cached_in;  /* USD per 1M cached input tokens */
-    double out;        /* USD per 1M output tokens */
+    const char *model;  /* model name prefix */
+    judge_price_t cost; /* USD per 1M tokens */
 } s_price_t;
 
-/* openai-chat.md §6, Standard tier. */
+/* openai-chat.md §6, Standard tier: used when ai.prices is empty. */
 static const s_price_t s_prices[] = {
-    {"gpt-4o-mini", 0.15, 0.075, 0.60},  {"gpt-4.1-mini", 0.40, 0.10, 1.60},
-    {"gpt-4.1-nano", 0.10, 0.025, 0.40}, {"gpt-4.1", 2.00, 0.50, 8.00},
-    {"gpt-4o", 2.50, 1.25, 10.00},
+    {"gpt-4o-mini", {0.15, 0.075, 0.60}},  {"gpt-4.1-mini", {0.40, 0.10, 1.60}},
+    {"gpt-4.1-nano", {0.10, 0.025, 0.40}}, {"gpt-4.1", {2.00, 0.50, 8.00}},
+    {"gpt-4o", {2.50, 1.25, 10.00}},
 };
 
 /* Length of `model` without a trailing -YYYY-MM-DD snapshot date. */
@@ -508,25 +649,70 @@ s_model_base_len(const char *model)
     return n - k;
 }
 
-double
-judge_cost_usd(const char *model, int64_t prompt_tokens,
-               int64_t completion_tokens, int64_t cached_tokens)
+/* True when the first n bytes of model start with prefix. */
+static bool
+s_prefix_of(const char *prefix, const char *model, size_t n)
+{
+    size_t k = strlen(prefix);
+    return k > 0 && k <= n && strncmp(prefix, model, k) == 0;
+}
+
+bool
+judge_price_find(const ps_config_t *config, const char *model,
+                 judge_price_t *price)
 {
     if (!model)
-        return 0;
+        return false;
     size_t n = s_model_base_len(model);
-    if (cached_tokens > prompt_tokens)
-        cached_tokens = prompt_tokens;
+    size_t best = 0;
+    if (config && config->ai.prices.count > 0) {
+        for (size_t i = 0; i < config->ai.prices.count; i++) {
+            const ps_config_price_t *p = &config->ai.prices.items[i];
+            if (!p->model || !s_prefix_of(p->model, model, n)
+                || strlen(p->model) <= best)
+                continue;
+            best = strlen(p->model);
+            price->input = p->input;
+            price->cached_input =
+                p->cached_input >= 0 ? p->cached_input : p->input;
+            price->output = p->output;
+        }
+        return best > 0;
+    }
     for (size_t i = 0; i < sizeof(s_prices) / sizeof(s_prices[0]); i++) {
         const s_price_t *p = &s_prices[i];
-        if (strlen(p->model) != n || strncmp(p->model, model, n) != 0)
+        if (!s_prefix_of(p->model, model, n) || strlen(p->model) <= best)
             continue;
-        return ((double)(prompt_tokens - cached_tokens) * p->in
-                + (double)cached_tokens * p->cached_in
-                + (double)completion_tokens * p->out)
-               / 1e6;
+        best = strlen(p->model);
+        *price = p->cost;
     }
-    return 0;
+    return best > 0;
+}
+
+double
+judge_cost_usd(const ps_config_t *config, const char *model,
+               int64_t prompt_tokens, int64_t completion_tokens,
+               int64_t cached_tokens)
+{
+    judge_price_t price;
+    if (!judge_price_find(config, model, &price))
+        return 0;
+    if (cached_tokens > prompt_tokens)
+        cached_tokens = prompt_tokens;
+    return ((double)(prompt_tokens - cached_tokens) * price.input
+            + (double)cached_tokens * price.cached_input
+            + (double)completion_tokens * price.output)
+           / 1e6;
+}
+
+double
+judge_budget_estimate(const judge_price_t *price, size_t prompt_bytes,
+                      int max_tokens)
+{
+    double prompt_tokens = (double)((prompt_bytes + 3) / 4);
+    return (prompt_tokens * price->input
+            + (double)(max_tokens > 0 ? max_tokens : 0) * price->output)
+           / 1e6;
 }
 
 /* ---- retry waits --------------------------------------------------------- */
@@ -652,7 +838,6 @@ judge_backoff_ms(int retry, double unit)
         wait = JUDGE_MAX_BACKOFF_MS;
     return (int64_t)wait;
 }
-
 /* ---- turning a record into a decision ----------------------------------- */
 
 static int
@@ -672,20 +857,22 @@ s_decision(ps_work_t *work, ps_outcome_t outcome, const char *message_id)
 
 int
 judge_apply_verdict(const ps_config_t *config, ps_work_t *work,
-                    const judge_verdict_t *verdict, const char *model)
+                    const judge_verdict_t *verdict, const char *model,
+                    const double *learner, bool cached)
 {
+    double final = judge_blend(verdict->approval_score, learner,
+                               config->ml.feedback_weight);
     char score[32];
-    snprintf(score, sizeof(score), "%.2f", verdict->approval_score);
-    if (s_decision(work, judge_outcome(config, verdict->approval_score),
-                   "ai_verdict")
-        != 0)
+    snprintf(score, sizeof(score), "%.2f", final);
+    if (s_decision(work, judge_outcome(config, final), "ai_verdict") != 0)
         return -1;
     work->has_score = true;
-    work->score = verdict->approval_score;
+    work->score = final;
     work->has_ai_score = true;
     work->ai_score = verdict->approval_score;
     if (ps_work_add_param(work, "score", score) != 0
         || ps_work_add_param(work, "reason", verdict->reason) != 0
+        || (cached && ps_work_add_param(work, "cached", "true") != 0)
         || ps_work_set_str(&work->explanation, verdict->reason) != 0
         || ps_work_set_str(&work->model, model) != 0)
         return -1;
@@ -715,337 +902,4 @@ judge_apply_off(ps_work_t *work)
                != 0)
         return -1;
     return 0;
-}
-
-/* ---- the judge handle ---------------------------------------------------- */
-
-struct judge {
-    ps_http_t *http; /* one keep-alive connection to the LLM server */
-    char *instance;  /* usage records' instance id */
-    uint64_t rng;    /* xorshift state for backoff jitter */
-};
-
-judge_t *
-judge_new(const char *instance)
-{
-    judge_t *self = calloc(1, sizeof(*self));
-    if (!self)
-        return NULL;
-    self->http = ps_http_new(JUDGE_CONNECT_TIMEOUT_MS, 30000, JUDGE_MAX_BODY);
-    self->instance = strdup(instance ? instance : "ai-judge");
-    self->rng = (uint64_t)ps_time_now_ms() ^ ((uint64_t)getpid() << 32);
-    if (!self->rng)
-        self->rng = 0x9e3779b97f4a7c15ULL;
-    if (!self->http || !self->instance)
-        judge_destroy(&self);
-    return self;
-}
-
-void
-judge_destroy(judge_t **self_p)
-{
-    if (!self_p || !*self_p)
-        return;
-    judge_t *self = *self_p;
-    free(self->instance);
-    ps_http_destroy(&self->http);
-    free(self);
-    *self_p = NULL;
-}
-
-static double
-s_random_unit(judge_t *self)
-{
-    self->rng ^= self->rng << 13;
-    self->rng ^= self->rng >> 7;
-    self->rng ^= self->rng << 17;
-    return (double)(self->rng >> 11) / 9007199254740992.0;
-}
-
-/* The one HTTP call per attempt. Kept apart so a curl-multi version can
-   replace it without touching the decision logic. */
-static ps_http_rc_t
-judge_call(judge_t *self, const ps_config_t *config, const char *url,
-           const char *body, ps_http_response_t *response)
-{
-    char auth[1024];
-    const char *key =
-        config->ai.api_key && *config->ai.api_key ? config->ai.api_key : "none";
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
-    const char *headers[] = {"Content-Type: application/json",
-                             "Accept: application/json", auth, NULL};
-    ps_http_set_timeout(self->http, config->ai.timeout_ms);
-    ps_http_rc_t rc = ps_http_request(self->http, "POST", url, headers, body,
-                                      strlen(body), response);
-    /* The key must not linger on the stack longer than the call. */
-    memset(auth, 0, sizeof(auth));
-    return rc;
-}
-
-/* Sleeps ms in slices so SIGTERM is noticed within one slice. Returns -1
-   when interrupted. */
-static int
-s_sleep(int64_t ms)
-{
-    int64_t end = ps_time_mono_ms() + ms;
-    while (!zsys_interrupted) {
-        int64_t left = end - ps_time_mono_ms();
-        if (left <= 0)
-            return 0;
-        zclock_sleep(
-            (int)(left < JUDGE_SLEEP_SLICE_MS ? left : JUDGE_SLEEP_SLICE_MS));
-    }
-    return -1;
-}
-
-static void
-s_emit_usage(judge_t *self, const ps_work_t *work, const char *model,
-             const judge_response_t *parsed, long status, int64_t latency,
-             bool ok, judge_usage_fn *usage_fn, void *usage_arg)
-{
-    if (!usage_fn)
-        return;
-    ps_usage_t usage;
-    memset(&usage, 0, sizeof(usage));
-    usage.request_id = work->request_id;
-    usage.model = (char *)model;
-    if (parsed) {
-        usage.prompt_tokens = parsed->prompt_tokens;
-        usage.completion_tokens = parsed->completion_tokens;
-        usage.cached_tokens = parsed->cached_tokens;
-    }
-    usage.cost_usd =
-        judge_cost_usd(model, usage.prompt_tokens, usage.completion_tokens,
-                       usage.cached_tokens);
-    usage.latency_ms = latency;
-    usage.http_status = status;
-    usage.ok = ok;
-    usage.at = ps_time_now_ms();
-    usage.instance = self->instance;
-    usage_fn(&usage, usage_arg);
-}
-
-int
-judge_decide(judge_t *self, const ps_config_t *config, ps_work_t *work,
-             judge_usage_fn *usage_fn, void *usage_arg)
-{
-    if (judge_ai_off(config))
-        return judge_apply_off(work) == 0 ? 0 : -1;
-
-    int rc = -1;
-    char url[1024];
-    char reason[512] = "";
-    char model[128] = "";
-    snprintf(model, sizeof(model), "%s", config->ai.model);
-    char *body = judge_request_body(config, work, ps_time_now_ms());
-    if (!body) {
-        snprintf(reason, sizeof(reason), "out of memory building the prompt");
-        goto fail;
-    }
-    if (judge_url(config->ai.base_url, url, sizeof(url)) != 0) {
-        snprintf(reason, sizeof(reason), "ai.base_url is too long");
-        goto fail;
-    }
-    int attempts = config->ai.max_attempts > 0 ? config->ai.max_attempts : 1;
-    for (int attempt = 1; attempt <= attempts; attempt++) {
-        if (zsys_interrupted)
-            goto out;
-        ps_http_response_t response;
-        int64_t started = ps_time_mono_ms();
-        ps_http_rc_t hrc = judge_call(self, config, url, body, &response);
-        int64_t latency = ps_time_mono_ms() - started;
-        judge_retry_t retry = JUDGE_RETRY;
-        int64_t wait = -1;
-        if (hrc == PS_HTTP_OK && response.status == 200) {
-            judge_response_t parsed;
-            int parse_rc =
-                judge_parse_response(response.body, response.body_len, &parsed,
-                                     reason, sizeof(reason));
-            if (parsed.model[0])
-                snprintf(model, sizeof(model), "%s", parsed.model);
-            s_emit_usage(self, work, model, &parsed, 200, latency,
-                         parse_rc == 0, usage_fn, usage_arg);
-            ps_http_response_clear(&response);
-            if (parse_rc == 0) {
-                ps_log_debug("verdict req=%lld score=%.2f model=%s",
-                             (long long)work->request_id,
-                             parsed.verdict.approval_score, model);
-                rc = judge_apply_verdict(config, work, &parsed.verdict, model);
-                goto out;
-            }
-            /* An unusable verdict is definitive: asking again costs money
-               and the request is reviewed by a person anyway. */
-            retry = JUDGE_FATAL;
-        } else if (hrc == PS_HTTP_OK) {
-            char message[320];
-            char code[64];
-            judge_error_message(response.body, message, sizeof(message), code,
-                                sizeof(code));
-            snprintf(reason, sizeof(reason), "HTTP %ld%s%s", response.status,
-                     message[0] ? ": " : "", message);
-            s_emit_usage(self, work, model, NULL, response.status, latency,
-                         false, usage_fn, usage_arg);
-            retry = judge_classify(response.status, code);
-            wait = judge_header_wait_ms(response.headers, ps_time_now_ms());
-            ps_http_response_clear(&response);
-        } else if (zsys_interrupted) {
-            /* The call was cut short by SIGTERM: no verdict and no
-               failure either; the caller hands the request back. */
-            goto out;
-        } else {
-            snprintf(reason, sizeof(reason), "%s: %s", ps_http_strerror(hrc),
-                     ps_http_error(self->http));
-            s_emit_usage(self, work, model, NULL, 0, latency, false, usage_fn,
-                         usage_arg);
-            retry = hrc == PS_HTTP_TOO_LARGE || hrc == PS_HTTP_NOMEM
-                        ? JUDGE_FATAL
-                        : JUDGE_RETRY;
-        }
-        if (retry == JUDGE_FATAL || attempt == attempts) {
-            if (retry == JUDGE_RETRY) {
-                size_t n = strlen(reason);
-                snprintf(reason + n, sizeof(reason) - n,
-                         " (gave up after %d attempts)", attempts);
-            }
-            break;
-        }
-        if (wait < 0)
-            wait = judge_backoff_ms(attempt - 1, s_random_unit(self));
-        ps_log_warn("LLM call failed, retrying req=%lld attempt=%d/%d "
-                    "wait_ms=%lld err=\"%s\"",
-                    (long long)work->request_id, attempt, attempts,
-                    (long long)wait, reason);
-        if (s_sleep(wait) != 0)
-            goto out;
-    }
-fail:
-    ps_log_warn("AI judge failed, sent to review req=%lld err=\"%s\"",
-                (long long)work->request_id, reason);
-    rc = judge_apply_failure(work, reason, model[0] ? model : NULL);
-out:
-    free(body);
-    return rc;
-}
-
-/* ---- the service loop ---------------------------------------------------- */
-
-typedef struct {
-    zsock_t *undecided; /* PULL, connected, rcvhwm 2 */
-    zsock_t *collect;   /* PUSH, connected */
-    ps_beat_t *beat;    /* heartbeat sender */
-    judge_t *judge;     /* the LLM client */
-} s_loop_t;
-
-static void
-s_send_usage(const ps_usage_t *usage, void *arg)
-{
-    s_loop_t *loop = arg;
-    zmsg_t *msg = ps_usage_encode(usage);
-    if (!msg || ps_bus_send(loop->collect, &msg) != 0)
-        ps_log_warn("cannot send a usage record req=%lld",
-                    (long long)usage->request_id);
-}
-
-static void
-s_on_undecided(s_loop_t *loop, const ps_config_t *config)
-{
-    zmsg_t *msg = zmsg_recv(loop->undecided);
-    if (!msg)
-        return;
-    zframe_t *frame = zmsg_first(msg);
-    ps_work_t *work = NULL;
-    char err[256];
-    if (!frame || ps_work_decode(frame, &work, err, sizeof(err)) != 0) {
-        ps_log_warn("dropped an undecodable message on undecided err=\"%s\"",
-                    frame ? err : "empty message");
-        goto out;
-    }
-    if (strcmp(work->type, "undecided") != 0) {
-        ps_log_warn("dropped a `%s` message on undecided req=%lld", work->type,
-                    (long long)work->request_id);
-        goto out;
-    }
-    if (judge_decide(loop->judge, config, work, s_send_usage, loop) != 0) {
-        /* Interrupted: hand the claim back so the next scan retries. */
-        ps_work_t *release = ps_work_new("release");
-        if (release) {
-            release->request_id = work->request_id;
-            ps_work_set_str(&release->reason, "ai-judge stopping");
-            zmsg_t *out_msg = ps_work_encode(release);
-            if (out_msg)
-                ps_bus_send(loop->collect, &out_msg);
-            ps_work_destroy(&release);
-        }
-        goto out;
-    }
-    ps_log_debug("decided req=%lld outcome=%s message=%s",
-                 (long long)work->request_id, ps_outcome_name(work->outcome),
-                 work->message_id);
-    zmsg_t *out_msg = ps_work_encode(work);
-    if (!out_msg || ps_bus_send(loop->collect, &out_msg) != 0)
-        ps_log_warn("cannot send a decision to collect req=%lld",
-                    (long long)work->request_id);
-out:
-    ps_work_destroy(&work);
-    zmsg_destroy(&msg);
-}
-
-int
-judge_service_run(ps_config_t **config, const char *config_path)
-{
-    int rc = 1;
-    char err[512] = "";
-    s_loop_t loop = {0};
-    zpoller_t *poller = NULL;
-    const ps_config_t *c = *config;
-
-    ps_bus_options_t pull_options = ps_bus_defaults();
-    pull_options.rcvhwm = 2;
-    loop.undecided = ps_bus_socket(c, ZMQ_PULL, c->bus.undecided, false,
-                                   &pull_options, err, sizeof(err));
-    if (!loop.undecided)
-        goto out;
-    loop.collect = ps_bus_socket(c, ZMQ_PUSH, c->bus.collect, false, NULL, err,
-                                 sizeof(err));
-    if (!loop.collect)
-        goto out;
-    loop.beat = ps_beat_new("ai-judge");
-    loop.judge = loop.beat ? judge_new(ps_beat_instance(loop.beat)) : NULL;
-    poller = zpoller_new(loop.undecided, NULL);
-    if (!loop.beat || !loop.judge || !poller) {
-        snprintf(err, sizeof(err), "out of memory");
-        goto out;
-    }
-    ps_beat_set_config(loop.beat, c->version, NULL);
-    ps_log_info("started undecided=%s collect=%s ai=%s model=%s base_url=%s",
-                c->bus.undecided, c->bus.collect,
-                judge_ai_off(c) ? "off" : "on", c->ai.model, c->ai.base_url);
-
-    while (!zsys_interrupted) {
-        if (ps_signals_take_reload()) {
-            char why[512] = "";
-            ps_service_reload(config_path, config, why, sizeof(why));
-            ps_beat_set_config(loop.beat, (*config)->version, why);
-        }
-        ps_beat_tick(loop.beat, loop.collect);
-        int timeout = ps_beat_wait_ms(loop.beat);
-        if (timeout > JUDGE_POLL_MS)
-            timeout = JUDGE_POLL_MS;
-        void *which = zpoller_wait(poller, timeout);
-        if (which == loop.undecided)
-            s_on_undecided(&loop, *config);
-        else if (zpoller_terminated(poller) && zmq_errno() != EINTR)
-            break; /* the context is gone; SIGHUP only interrupts */
-    }
-    rc = 0;
-    ps_log_info("stopping");
-out:
-    if (rc != 0)
-        ps_log_error("cannot start: %s", err);
-    zpoller_destroy(&poller);
-    judge_destroy(&loop.judge);
-    ps_beat_destroy(&loop.beat);
-    zsock_destroy(&loop.collect);
-    zsock_destroy(&loop.undecided);
-    return rc;
 }

@@ -1,13 +1,14 @@
-/*  judge - the ai-judge: one LLM verdict per undecided request.
+/*  judge - the ai-judge's contract with the LLM, as pure functions.
 
     Speaks the OpenAI-compatible chat-completions contract
     (../shared/contracts/openai-chat.md) to OpenAI, Ollama, llama.cpp or
-    vLLM. Everything that can be decided without a network is a pure
-    function here (prompt and body building, verdict parsing, thresholds,
-    cost, retry waits) so tests pin the contract down; the HTTP call itself
-    sits behind judge_call so a later curl-multi version can replace it.
+    vLLM. Everything that can be decided without a network lives here
+    (prompt and body building, verdict parsing, the structured-output
+    fallback, thresholds and blending, prices and budget estimates, retry
+    waits) so tests pin the contract down. The calls themselves run in
+    judge_engine (curl multi, many at once); the loop in judge_service.
     A failure never approves: it becomes a review with no score.
-    A judge_t is used by one thread (the service loop).                    */
+    Nothing here keeps state; any thread may call these functions.        */
 #ifndef JUDGE_H_INCLUDED
 #define JUDGE_H_INCLUDED
 
@@ -22,6 +23,8 @@
 #define JUDGE_DEFAULT_BASE_URL "https://api.openai.com/v1"
 #define JUDGE_MAX_HEADER_WAIT_MS 60000 /* cap of a server-requested wait */
 #define JUDGE_MAX_BACKOFF_MS 8000      /* cap of exponential backoff */
+#define JUDGE_BASE_BACKOFF_MS 500      /* first retry's backoff */
+#define JUDGE_OVERVIEW_MAX 280         /* overview bytes in the prompt */
 
 /* The verdict schema of openai-chat.md §2.1, validated. */
 typedef struct {
@@ -49,7 +52,18 @@ typedef enum {
     JUDGE_RETRY      /* transient: 429, 408, 409, 5xx, timeout, connect */
 } judge_retry_t;
 
-typedef struct judge judge_t;
+/* Which response_format a request body asks for. */
+typedef enum {
+    JUDGE_FORMAT_SCHEMA = 0, /* json_schema with the verdict schema */
+    JUDGE_FORMAT_OBJECT      /* json_object; the prompt spells the shape */
+} judge_format_t;
+
+/* A model's prices, USD per 1M tokens. */
+typedef struct {
+    double input;        /* uncached prompt tokens */
+    double cached_input; /* cached prompt tokens */
+    double output;       /* completion tokens */
+} judge_price_t;
 
 /* Called after every HTTP attempt with its usage record (owned by the
    caller of the callback; copy what you keep). */
@@ -59,24 +73,37 @@ typedef void(judge_usage_fn)(const ps_usage_t *usage, void *arg);
    while ai.base_url is OpenAI's default. */
 bool judge_ai_off(const ps_config_t *config);
 
-/* True when base_url points at api.openai.com (max_completion_tokens)
-   rather than a local server (max_tokens). */
+/* True when base_url points at api.openai.com. */
 bool judge_is_openai(const char *base_url);
+
+/* The token-limit field to send: ai.token_field, or with "auto"
+   max_completion_tokens for api.openai.com and max_tokens elsewhere.
+   Returns a static string. */
+const char *judge_token_field(const ps_config_t *config);
 
 /* Writes base_url without trailing slashes + "/chat/completions".
    Returns 0, or -1 when buf is too small. */
 int judge_url(const char *base_url, char *buf, size_t len);
 
-/* Builds the user prompt for `work` at now_ms (account age). Every line
-   is "Label: value"; the first is "Title: ...". The email is never
-   included. Returns a new string (caller frees) or NULL on OOM. */
-char *judge_user_prompt(const ps_work_t *work, int64_t now_ms);
+/* Builds the user prompt for `work` at now_ms (account age, trust level),
+   with the server's policy (ai.policy) and the learner's score when
+   `learner` is not NULL. Every line is "Label: value"; the first is
+   "Title: ...". The email is never included. Returns a new string
+   (caller frees) or NULL on OOM. */
+char *judge_user_prompt(const ps_config_t *config, const ps_work_t *work,
+                        int64_t now_ms, const double *learner);
+
+/* The system prompt for a response format (static string). With
+   JUDGE_FORMAT_OBJECT it spells the verdict's JSON shape, as JSON mode
+   enforces none. */
+const char *judge_system_prompt(judge_format_t format);
 
 /* Builds the JSON request body (model, temperature, token cap, stream
-   false, json_schema response_format, system + user messages). Returns a
-   new string (caller frees) or NULL on OOM. */
-char *judge_request_body(const ps_config_t *config, const ps_work_t *work,
-                         int64_t now_ms);
+   false, response_format, system + user messages) around a user prompt
+   made by judge_user_prompt. Returns a new string (caller frees) or NULL
+   on OOM. */
+char *judge_request_body(const ps_config_t *config, const char *user_prompt,
+                         judge_format_t format);
 
 /* Parses the verdict JSON text (choices[0].message.content). Returns 0,
    or -1 with what was wrong in err (e.g. "verdict field
@@ -97,19 +124,47 @@ int judge_parse_response(const char *body, size_t len, judge_response_t *out,
 void judge_error_message(const char *body, char *buf, size_t len, char *code,
                          size_t codelen);
 
+/* True when a failed answer says the server does not support the
+   json_schema response format (a 400 whose error mentions
+   response_format or json_schema, in its message or `param`): the
+   request is then sent again with json_object. */
+bool judge_wants_json_object(long status, const char *body);
+
 /* Decides whether an HTTP status (0 = no answer) with its error code is
    worth another attempt. */
 judge_retry_t judge_classify(long status, const char *code);
+
+/* True when an attempt's result says the LLM server is unwell (no
+   answer, timeout, 5xx): what the circuit breaker counts. */
+bool judge_is_outage(long status);
 
 /* Maps an approval score to an outcome with the confidence thresholds:
    >= auto_approve approve, <= auto_reject decline, else review, or with
    needs_review false approve at >= 0.5 and decline below. */
 ps_outcome_t judge_outcome(const ps_config_t *config, double score);
 
-/* Price of a call in USD (openai-chat.md §5) from the built-in table;
-   a -YYYY-MM-DD suffix on the model is ignored; unknown models cost 0. */
-double judge_cost_usd(const char *model, int64_t prompt_tokens,
-                      int64_t completion_tokens, int64_t cached_tokens);
+/* The final approval score: (1 - weight) * ai + weight * learner when a
+   learner score exists (learner not NULL), else ai. weight is
+   ml.feedback_weight, clamped to [0,1]. */
+double judge_blend(double ai, const double *learner, double weight);
+
+/* Finds the prices of `model` (a -YYYY-MM-DD suffix is ignored): the
+   longest prefix in ai.prices, or when that list is empty in the
+   built-in table (openai-chat.md §6). config may be NULL (built-ins).
+   Returns true with *price filled, or false (unknown: costs 0). */
+bool judge_price_find(const ps_config_t *config, const char *model,
+                      judge_price_t *price);
+
+/* Price of a call in USD (openai-chat.md §5); unknown models cost 0. */
+double judge_cost_usd(const ps_config_t *config, const char *model,
+                      int64_t prompt_tokens, int64_t completion_tokens,
+                      int64_t cached_tokens);
+
+/* An upper bound of a call's cost for the daily budget: prompt tokens
+   taken as ceil(prompt_bytes / 4) at the uncached input price, plus
+   max_tokens at the output price. */
+double judge_budget_estimate(const judge_price_t *price, size_t prompt_bytes,
+                             int max_tokens);
 
 /* Parses a Go duration ("77ms", "1s", "6m0s", "1h2m3.5s") into ms,
    rounded up. Returns 0, or -1. */
@@ -124,16 +179,20 @@ int judge_parse_go_duration(const char *text, int64_t *ms);
 int64_t judge_header_wait_ms(const char *headers, int64_t now_ms);
 
 /* Exponential backoff before retry number `retry` (0 = first retry):
-   500 ms * 2^retry, +/-25 % jitter from `unit` in [0,1), capped at
-   JUDGE_MAX_BACKOFF_MS. */
+   JUDGE_BASE_BACKOFF_MS * 2^retry, +/-25 % jitter from `unit` in [0,1),
+   capped at JUDGE_MAX_BACKOFF_MS. */
 int64_t judge_backoff_ms(int retry, double unit);
 
-/* Turns `work` into the AI's decision from a verdict: outcome by
-   thresholds, source "ai", rule "", message_id "ai_verdict", params
-   score + reason, explanation = reason, score/ai_score, model.
-   Returns 0, or -1 on OOM. */
+/* Turns `work` into the AI's decision from a verdict: the score is the
+   blend of the verdict with the learner's score (NULL: none yet) by
+   ml.feedback_weight, ai_score the verdict's raw score; outcome by
+   thresholds on the final score, source "ai", rule "", message_id
+   "ai_verdict", params score + reason (+ cached "true" when `cached`:
+   the verdict was reused and no LLM was called), explanation = reason,
+   model. Returns 0, or -1 on OOM. */
 int judge_apply_verdict(const ps_config_t *config, ps_work_t *work,
-                        const judge_verdict_t *verdict, const char *model);
+                        const judge_verdict_t *verdict, const char *model,
+                        const double *learner, bool cached);
 
 /* Turns `work` into a review with no score: message_id "ai_failed",
    explanation "AI judge failed: <reason>; a person decides.".
@@ -143,27 +202,5 @@ int judge_apply_failure(ps_work_t *work, const char *reason, const char *model);
 /* Turns `work` into a review because no AI is configured (message_id
    "ai_off"). Returns 0, or -1 on OOM. */
 int judge_apply_off(ps_work_t *work);
-
-/* Creates a judge (its HTTP client) for `instance` (the usage records'
-   instance id, copied). Returns NULL on OOM. */
-judge_t *judge_new(const char *instance);
-
-/* Frees it; accepts NULL, sets *self_p to NULL. */
-void judge_destroy(judge_t **self_p);
-
-/* Decides one undecided record in place: AI off, or chat-completions
-   calls with retries (sleeping in <= 100 ms slices, giving up when
-   zsys_interrupted is set), then judge_apply_verdict or
-   judge_apply_failure. usage_fn (may be NULL) is called after every
-   attempt. Returns 0 when `work` is a decision to send on, -1 when it was
-   interrupted (send nothing: the next scan brings it back). */
-int judge_decide(judge_t *self, const ps_config_t *config, ps_work_t *work,
-                 judge_usage_fn *usage_fn, void *usage_arg);
-
-/* The service: connects PULL to `undecided` (receive HWM 2, so judges
-   share the work) and PUSH to `collect`, and judges until SIGINT or
-   SIGTERM; SIGHUP reloads *config. Returns the exit code (0 clean stop,
-   1 setup failure). */
-int judge_service_run(ps_config_t **config, const char *config_path);
 
 #endif

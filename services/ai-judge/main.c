@@ -2,7 +2,7 @@
 
     Thin by design (STYLE.md §8): arguments and config through
     ps_service_start, then judge_service_run owns the loop.               */
-#include "judge.h"
+#include "judge_service.h"
 #include "ps_config.h"
 #include "ps_service.h"
 

@@ -59,7 +59,11 @@ def wait_for(predicate, timeout, what, interval=0.2):
 
 class Stack:
     def __init__(self, bindir, requests=300, judges=1, llm_latency_ms=20,
-                 lease="120s", seerr=False, new_every=0, extra_config=""):
+                 lease="120s", seerr=False, new_every=0, extra_config="",
+                 llm_args=(), ai_timeout_ms=5000, ai_extra="", rules=None):
+        """llm_args: extra plexstaffai-llm-sim options; ai_timeout_ms and
+        ai_extra ("  key: value" lines) go into the ai: section; rules, when
+        given, replaces the body of the rules: section (indented lines)."""
         self.bindir = bindir
         self.requests = requests
         self.judges = judges
@@ -68,6 +72,10 @@ class Stack:
         self.seerr = seerr
         self.new_every = new_every
         self.extra_config = extra_config
+        self.llm_args = list(llm_args)
+        self.ai_timeout_ms = ai_timeout_ms
+        self.ai_extra = ai_extra
+        self.rules = rules
         self.dir = tempfile.mkdtemp(prefix="ps-it-", dir="/tmp")
         self.procs = {}
         self.logs = {}
@@ -110,7 +118,7 @@ class Stack:
         self.llm_port = self._spawn("llm-sim", [
             os.path.join(self.bindir, "plexstaffai-llm-sim"),
             "--listen", "127.0.0.1:0",
-            "--latency-ms", str(self.llm_latency_ms)], True)
+            "--latency-ms", str(self.llm_latency_ms)] + self.llm_args, True)
         self.config_path = os.path.join(self.dir, "config.yaml")
         with open(self.config_path, "w") as f:
             f.write(self.config_text())
@@ -135,12 +143,9 @@ overseerr:
 ai:
   base_url: http://127.0.0.1:{self.llm_port}/v1
   api_key: it-llm-key
-  timeout_ms: 5000
-rules:
-  min_rating: 5.0
-  approve_rating: 8.0
-  allowed_genres: [Documentary, Animation]
-  blocked_genres: [Horror]
+  timeout_ms: {self.ai_timeout_ms}
+{self.ai_extra}rules:
+{self.rules_text()}
 gateway:
   listen: 127.0.0.1:{self.gateway_port}
   webhook_secret: {WEBHOOK_SECRET}
@@ -157,6 +162,14 @@ bus:
   models: ipc://{d}/models
 {self.extra_config}
 """
+
+    def rules_text(self):
+        if self.rules is not None:
+            return self.rules.rstrip("\n")
+        return """  min_rating: 5.0
+  approve_rating: 8.0
+  allowed_genres: [Documentary, Animation]
+  blocked_genres: [Horror]"""
 
     def start_gateway(self):
         self._spawn("api-gateway", self._service("api-gateway"))
