@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -185,10 +186,19 @@ class Proc:
         self.log.close()
 
 
+# The gateway requires a login: the bench acts through an admin API token
+# provisioned from the environment of the stack it starts.
+API_TOKEN = secrets.token_hex(24)
+AUTH = {"Authorization": "Bearer " + API_TOKEN}
+
+
 def clean_env():
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("OPENAI_", "OVERSEERR_", "WEBHOOK_",
-                                 "PLEXSTAFFAI_", "SCAN_INTERVAL"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OPENAI_", "OVERSEERR_", "WEBHOOK_",
+                                "PLEXSTAFFAI_", "SCAN_INTERVAL"))}
+    env["PLEXSTAFFAI_API_TOKEN"] = API_TOKEN
+    env["PLEXSTAFFAI_API_TOKEN_ROLE"] = "admin"
+    return env
 
 
 class Sims:
@@ -316,7 +326,8 @@ ai:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def gw(self, method, path, body=None, timeout=10):
-        return http(method, self.url(path), body, timeout=timeout)
+        return http(method, self.url(path), body, headers=AUTH,
+                    timeout=timeout)
 
     def pids(self):
         """{label: pid} for the launcher and each service."""
@@ -589,7 +600,8 @@ class Bench:
     # -- phase 4: 100k rows, cold start, wrk ------------------------------
     def wrk(self, url, seconds):
         out = subprocess.run(
-            ["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", url],
+            ["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", "-H",
+             "Authorization: Bearer " + API_TOKEN, url],
             capture_output=True, text=True).stdout
         rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
         p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.M)

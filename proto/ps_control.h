@@ -43,7 +43,8 @@
 
     status (v 1.0): poller and judges -> gateway collect, when it changes.
       service str, instance str, at int, scan_running bool, done int,
-      total int, breaker str ("closed" | "open"), detail str              */
+      total int, breaker str ("closed" | "open" | "half-open"),
+      detail str                                                        */
 #ifndef PS_CONTROL_H_INCLUDED
 #define PS_CONTROL_H_INCLUDED
 
@@ -84,7 +85,7 @@ typedef struct {
     bool scan_running; /* a scan is under way */
     int64_t done;      /* requests handled in this scan */
     int64_t total;     /* requests seen pending */
-    char *breaker;     /* closed | open */
+    char *breaker;     /* closed | open | half-open */
     char *detail;      /* free text */
 } ps_status_t;
 

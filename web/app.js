@@ -104,11 +104,8 @@ async function decide(requestId, action, card) {
   const buttons = card.querySelectorAll("button");
   buttons.forEach((b) => { b.disabled = true; });
   try {
-    const response = await fetch(`/api/v1/reviews/${requestId}/${action}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ reason }),
-    });
+    const response = await PS.post(`/api/v1/reviews/${requestId}/${action}`,
+      JSON.stringify({ reason }));
     const body = await response.json();
     if (!response.ok) showError(body.error + (body.detail ? ": " + body.detail : ""));
     else showError("");
@@ -185,7 +182,7 @@ async function refresh() {
 }
 
 document.getElementById("scan").addEventListener("click", async () => {
-  const response = await fetch("/api/v1/scan", { method: "POST" });
+  const response = await PS.post("/api/v1/scan", "{}");
   showError(response.ok ? "" : "Scan request failed");
 });
 
@@ -195,5 +192,9 @@ document.getElementById("lang").addEventListener("change", async (event) => {
   refresh();
 });
 
-loadMessages(pickLanguage()).catch(() => {}).finally(refresh);
-setInterval(refresh, REFRESH_MS);
+PS.start().then(async (ok) => {
+  if (!ok) return;
+  await loadMessages(pickLanguage()).catch(() => {});
+  refresh();
+  setInterval(refresh, REFRESH_MS);
+});

@@ -61,11 +61,8 @@ document.getElementById("form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const last = document.getElementById("last").value || "200";
   try {
-    const response = await fetch(`/api/v1/backtest?last=${encodeURIComponent(last)}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/yaml" },
-      body: document.getElementById("draft").value,
-    });
+    const response = await PS.post(`/api/v1/backtest?last=${encodeURIComponent(last)}`,
+      document.getElementById("draft").value, "application/yaml");
     const body = await response.json();
     if (!response.ok) {
       showErrors(body.errors || [body.error]);
@@ -77,3 +74,5 @@ document.getElementById("form").addEventListener("submit", async (event) => {
     showErrors(["Cannot reach the gateway: " + err.message]);
   }
 });
+
+PS.start();

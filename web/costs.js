@@ -59,5 +59,8 @@ async function refresh() {
   }
 }
 
-refresh();
-setInterval(refresh, 10000);
+PS.start().then((ok) => {
+  if (!ok) return;
+  refresh();
+  setInterval(refresh, 10000);
+});

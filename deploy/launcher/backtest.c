@@ -160,8 +160,15 @@ backtest_run(const char *path, int64_t last, const char *gateway, FILE *out,
         fprintf(errout, "gateway URL too long or out of memory\n");
         goto out;
     }
+    /* The gateway needs a staff login: scripts use an API token. */
+    char authorization[256] = "";
+    const char *token = getenv("PLEXSTAFFAI_API_TOKEN");
+    if (token && *token)
+        snprintf(authorization, sizeof(authorization),
+                 "Authorization: Bearer %s", token);
     const char *headers[] = {"Content-Type: application/yaml",
-                             "Accept: application/json", NULL};
+                             "Accept: application/json",
+                             *authorization ? authorization : NULL, NULL};
     ps_http_rc_t http_rc =
         ps_http_request(http, "POST", url, headers, text, len, &response);
     if (http_rc != PS_HTTP_OK) {
@@ -182,6 +189,9 @@ backtest_run(const char *path, int64_t last, const char *gateway, FILE *out,
                     json_string_value(json_array_get(list, i)));
         if (response.status == 400)
             rc = BACKTEST_INVALID_DRAFT;
+        if (response.status == 401 || response.status == 403)
+            fprintf(errout, "set PLEXSTAFFAI_API_TOKEN to a staff token "
+                            "(plexstaffai token create --role staff)\n");
         goto out;
     }
     backtest_print(path, last, report, out);

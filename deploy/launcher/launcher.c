@@ -59,6 +59,9 @@ launcher_usage(FILE *out)
             "       plexstaffai check-config PATH\n"
             "       plexstaffai backtest --config DRAFT [--last N] "
             "[--gateway URL]\n"
+            "       plexstaffai token create --role viewer|staff|admin "
+            "[--name NAME]\n"
+            "                                [--data-dir DIR]\n"
             "       plexstaffai --help | --version\n"
             "\n"
             "  up              start and supervise every service (demo "
@@ -128,6 +131,43 @@ s_parse_backtest(int argc, char **argv, launcher_args_t *args, char *err,
     return 0;
 }
 
+/* token create --role ROLE [--name NAME] [--data-dir DIR] */
+static int
+s_parse_token(int argc, char **argv, launcher_args_t *args, char *err,
+              size_t errlen)
+{
+    args->cmd = LAUNCHER_CMD_TOKEN;
+    args->name = "cli";
+    if (argc < 3 || strcmp(argv[2], "create") != 0) {
+        snprintf(err, errlen, "token takes a subcommand: token create");
+        return -1;
+    }
+    for (int i = 3; i < argc; i++) {
+        const char *opt = argv[i];
+        if (strcmp(opt, "--role") != 0 && strcmp(opt, "--name") != 0
+            && strcmp(opt, "--data-dir") != 0) {
+            snprintf(err, errlen, "unknown token option \"%s\"", opt);
+            return -1;
+        }
+        if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+            snprintf(err, errlen, "%s needs a value", opt);
+            return -1;
+        }
+        const char *value = argv[++i];
+        if (strcmp(opt, "--role") == 0)
+            args->role = value;
+        else if (strcmp(opt, "--name") == 0)
+            args->name = value;
+        else
+            args->data_dir = value;
+    }
+    if (!args->role) {
+        snprintf(err, errlen, "token create needs --role viewer|staff|admin");
+        return -1;
+    }
+    return 0;
+}
+
 int
 launcher_args_parse(int argc, char **argv, launcher_args_t *args, char *err,
                     size_t errlen)
@@ -163,6 +203,8 @@ launcher_args_parse(int argc, char **argv, launcher_args_t *args, char *err,
     }
     if (strcmp(cmd, "backtest") == 0)
         return s_parse_backtest(argc, argv, args, err, errlen);
+    if (strcmp(cmd, "token") == 0)
+        return s_parse_token(argc, argv, args, err, errlen);
     if (strcmp(cmd, "up") != 0) {
         snprintf(err, errlen, "unknown command \"%s\"", cmd);
         return -1;

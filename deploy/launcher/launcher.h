@@ -46,6 +46,7 @@ typedef enum {
     LAUNCHER_CMD_UP,           /* plexstaffai up */
     LAUNCHER_CMD_CHECK_CONFIG, /* plexstaffai check-config PATH */
     LAUNCHER_CMD_BACKTEST,     /* plexstaffai backtest --config PATH */
+    LAUNCHER_CMD_TOKEN,        /* plexstaffai token create --role ROLE */
     LAUNCHER_CMD_HELP,         /* --help, help */
     LAUNCHER_CMD_VERSION       /* --version */
 } launcher_cmd_t;
@@ -59,6 +60,8 @@ typedef struct {
     int64_t last;            /* backtest --last, 200 by default */
     const char *gateway;     /* backtest --gateway base URL; argv or a
                                 default, never NULL after parsing */
+    const char *role;        /* token --role */
+    const char *name;        /* token --name, "cli" by default */
 } launcher_args_t;
 
 /* Parses the command line. Returns 0 with *args filled, or -1 with the

@@ -5,6 +5,9 @@
     drive it without this file.                                            */
 #include "backtest.h"
 #include "launcher.h"
+#include "token.h"
+
+#include <stdlib.h>
 
 #include <stdio.h>
 
@@ -30,6 +33,12 @@ main(int argc, char **argv)
         case LAUNCHER_CMD_BACKTEST:
             return backtest_run(args.config_path, args.last, args.gateway,
                                 stdout, stderr);
+        case LAUNCHER_CMD_TOKEN: {
+            const char *dir =
+                args.data_dir ? args.data_dir : getenv("PLEXSTAFFAI_DATA_DIR");
+            return token_create(dir && *dir ? dir : "data", args.name,
+                                args.role, stdout, stderr);
+        }
         case LAUNCHER_CMD_UP:
             return launcher_up(&args, stdout);
         case LAUNCHER_CMD_NONE:

@@ -26,6 +26,8 @@
 #include "rules.h"
 
 #include <civetweb.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -640,6 +642,55 @@ s_start_http(gateway_t *self, char *err, size_t errlen)
     return 0;
 }
 
+/* Loads the token key, makes sure someone can log in, and registers the
+   API token provided in the environment. The admin password goes to a
+   0600 file whose path is logged; only demo mode prints it, on the
+   console and not in the log. */
+static int
+s_setup_auth(gateway_t *self, const ps_config_t *config, char *err,
+             size_t errlen)
+{
+    if (gw_auth_key_load(config->data_dir, self->shared.auth_key, err, errlen)
+        != 0)
+        return -1;
+    char where[1024];
+    char password[64] = "";
+    int created =
+        gw_auth_bootstrap(self->store, config->data_dir, where, sizeof(where),
+                          password, sizeof(password), err, errlen);
+    if (created < 0)
+        return -1;
+    if (created) {
+        ps_log_info("created the first user, admin; its one-time password "
+                    "is in %s (0600): log in, then delete the file",
+                    where);
+        if (config->demo) {
+            printf("PlexStaffAI demo login: admin / %s\n", password);
+            fflush(stdout);
+        }
+    }
+    sodium_memzero(password, sizeof(password));
+    const char *token = getenv("PLEXSTAFFAI_API_TOKEN");
+    if (token && *token) {
+        const char *role_name = getenv("PLEXSTAFFAI_API_TOKEN_ROLE");
+        gw_role_t role = GW_ROLE_STAFF;
+        if (role_name && gw_role_parse(role_name, &role) != 0) {
+            snprintf(err, errlen,
+                     "PLEXSTAFFAI_API_TOKEN_ROLE: expected viewer, staff or "
+                     "admin, got \"%.32s\"",
+                     role_name);
+            return -1;
+        }
+        if (gw_auth_token_provision(self->store, self->shared.auth_key, token,
+                                    role, ps_time_now_ms(), err, errlen)
+            != 0)
+            return -1;
+        ps_log_info("API token from PLEXSTAFFAI_API_TOKEN accepted role=%s",
+                    gw_role_name(role));
+    }
+    return 0;
+}
+
 gateway_t *
 gateway_new(ps_config_t **config_p, const char *config_path, char *err,
             size_t errlen)
@@ -655,6 +706,7 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
     gw_shared_t *shared = &self->shared;
     pthread_rwlock_init(&shared->config_lock, NULL);
     pthread_mutex_init(&shared->apply_lock, NULL);
+    pthread_mutex_init(&shared->stats_lock, NULL);
     pthread_cond_init(&shared->apply_cond, NULL);
     shared->config = config;
     shared->health = gw_health_new();
@@ -677,6 +729,8 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
     }
     self->store = gw_store_open(shared->db_path, err, errlen);
     if (!self->store)
+        goto fail;
+    if (s_setup_auth(self, config, err, errlen) != 0)
         goto fail;
     self->budget = gw_budget_new();
     if (!self->budget) {
@@ -738,6 +792,8 @@ gateway_destroy(gateway_t **self_p)
     ps_config_destroy(&self->shared.config);
     pthread_cond_destroy(&self->shared.apply_cond);
     pthread_mutex_destroy(&self->shared.apply_lock);
+    pthread_mutex_destroy(&self->shared.stats_lock);
+    free(self->shared.stats_body);
     pthread_rwlock_destroy(&self->shared.config_lock);
     free(self->config_path);
     free(self);

@@ -21,6 +21,7 @@
     on 127.0.0.1 by default and nothing here is exposed beyond the host. */
 #include "gw_http.h"
 #include "gw_apply.h"
+#include "gw_auth.h"
 #include "gw_backtest.h"
 #include "gw_store.h"
 #include "ps_control.h"
@@ -39,6 +40,8 @@
 #include <unistd.h>
 
 #define GW_MAX_BODY (64 * 1024)
+#define GW_WORKER_CACHE_KB 512 /* page cache per HTTP worker connection */
+#define GW_STATS_TTL_MS 1000   /* /api/v1/stats is rendered at most 1/s */
 #define GW_MAX_DRAFT (1024 * 1024)
 #define GW_BACKTEST_MAX 100000
 #define GW_MAX_FILE (4 * 1024 * 1024)
@@ -73,6 +76,8 @@ s_store(gw_shared_t *shared)
         t_store = gw_store_open(shared->db_path, err, sizeof(err));
         if (!t_store)
             ps_log_error("HTTP worker cannot open the database: %s", err);
+        else
+            gw_store_set_cache_kb(t_store, GW_WORKER_CACHE_KB);
     }
     return t_store;
 }
@@ -95,37 +100,6 @@ s_nudge(gw_shared_t *shared, zmsg_t **msg_p)
 
 /* ---- responses -------------------------------------------------------- */
 
-static const char *
-s_reason(int status)
-{
-    switch (status) {
-        case 200:
-            return "OK";
-        case 202:
-            return "Accepted";
-        case 400:
-            return "Bad Request";
-        case 401:
-            return "Unauthorized";
-        case 404:
-            return "Not Found";
-        case 405:
-            return "Method Not Allowed";
-        case 409:
-            return "Conflict";
-        case 413:
-            return "Payload Too Large";
-        case 500:
-            return "Internal Server Error";
-        case 502:
-            return "Bad Gateway";
-        case 503:
-            return "Service Unavailable";
-        default:
-            return "Status";
-    }
-}
-
 /* Writes the whole response in one mg_write. */
 static int
 s_send(struct mg_connection *conn, int status, const char *type,
@@ -135,8 +109,8 @@ s_send(struct mg_connection *conn, int status, const char *type,
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
                      "Content-Length: %zu\r\n%s%s\r\n",
-                     status, s_reason(status), type, len, s_security_headers,
-                     extra_headers ? extra_headers : "");
+                     status, mg_get_response_code_text(conn, status), type, len,
+                     s_security_headers, extra_headers ? extra_headers : "");
     if (n < 0 || (size_t)n >= sizeof(head))
         return 500;
     char *out = malloc((size_t)n + len);
@@ -150,9 +124,11 @@ s_send(struct mg_connection *conn, int status, const char *type,
     return status;
 }
 
-/* Sends a JSON value and releases it. */
+/* Sends a JSON value with extra headers ("Name: value\r\n"...) and
+   releases it. */
 static int
-s_send_json(struct mg_connection *conn, int status, json_t *value)
+s_send_json_with(struct mg_connection *conn, int status, json_t *value,
+                 const char *headers)
 {
     if (!value)
         return s_send(conn, 500, "application/json", NULL,
@@ -162,10 +138,19 @@ s_send_json(struct mg_connection *conn, int status, json_t *value)
     if (!text)
         return s_send(conn, 500, "application/json", NULL,
                       "{\"error\":\"internal error\"}", 26);
-    int rc = s_send(conn, status, "application/json",
-                    "Cache-Control: no-store\r\n", text, strlen(text));
+    char all[512];
+    snprintf(all, sizeof(all), "Cache-Control: no-store\r\n%s",
+             headers ? headers : "");
+    int rc = s_send(conn, status, "application/json", all, text, strlen(text));
     free(text);
     return rc;
+}
+
+/* Sends a JSON value and releases it. */
+static int
+s_send_json(struct mg_connection *conn, int status, json_t *value)
+{
+    return s_send_json_with(conn, status, value, NULL);
 }
 
 static int
@@ -355,7 +340,8 @@ s_query_value(const struct mg_request_info *info, const char *name, char *buf,
 }
 
 static int
-s_health(struct mg_connection *conn, gw_shared_t *shared)
+s_health(struct mg_connection *conn, gw_shared_t *shared,
+         const gw_principal_t *who)
 {
     gw_store_t *store = s_store(shared);
     bool db_ok = store && gw_store_probe(store) == 0;
@@ -365,6 +351,12 @@ s_health(struct mg_connection *conn, gw_shared_t *shared)
                                  : store ? gw_store_error(store)
                                          : "cannot open",
                                  &healthy);
+    /* Liveness for anyone (container health checks); details only for
+       people who logged in. */
+    if (who->role == GW_ROLE_NONE) {
+        json_decref(doc);
+        doc = json_pack("{s:s}", "status", healthy ? "ok" : "degraded");
+    }
     return s_send_json(conn, healthy ? 200 : 503, doc);
 }
 
@@ -396,7 +388,8 @@ s_decisions(struct mg_connection *conn, gw_shared_t *shared,
 
 static int
 s_staff_decision(struct mg_connection *conn, gw_shared_t *shared,
-                 int64_t request_id, ps_outcome_t outcome)
+                 const gw_principal_t *who, int64_t request_id,
+                 ps_outcome_t outcome)
 {
     char *text = NULL;
     long len = s_read_body(conn, &text);
@@ -448,7 +441,7 @@ s_staff_decision(struct mg_connection *conn, gw_shared_t *shared,
             snprintf(detail, sizeof(detail), "out of memory");
         }
     }
-    if (gw_store_staff_finish(store, request_id, outcome, "staff", reason, rc,
+    if (gw_store_staff_finish(store, request_id, outcome, who->name, reason, rc,
                               status, detail, ps_time_now_ms())
         != 0)
         return s_error(conn, 500, gw_store_error(store));
@@ -573,6 +566,178 @@ s_costs(struct mg_connection *conn, gw_shared_t *shared,
     return s_send_json(conn, 200, doc);
 }
 
+/* GET /api/v1/stats: the counts aggregate whole tables (hundreds of ms
+   at 100k decisions), so the rendered body is shared by every caller for
+   up to GW_STATS_TTL_MS; a dashboard polling every few seconds still
+   sees fresh numbers. */
+static int
+s_stats(struct mg_connection *conn, gw_shared_t *shared, gw_store_t *store)
+{
+    int64_t now = ps_time_mono_ms();
+    char *body = NULL;
+    pthread_mutex_lock(&shared->stats_lock);
+    if (shared->stats_body && now - shared->stats_built_mono < GW_STATS_TTL_MS)
+        body = strdup(shared->stats_body);
+    pthread_mutex_unlock(&shared->stats_lock);
+    if (!body) {
+        json_t *stats = gw_store_stats_json(store, ps_time_now_ms());
+        body = stats ? json_dumps(stats, JSON_COMPACT) : NULL;
+        json_decref(stats);
+        if (!body)
+            return s_error(conn, 500, gw_store_error(store));
+        char *copy = strdup(body);
+        pthread_mutex_lock(&shared->stats_lock);
+        free(shared->stats_body);
+        shared->stats_body = copy;
+        shared->stats_built_mono = now;
+        pthread_mutex_unlock(&shared->stats_lock);
+    }
+    int rc = s_send(conn, 200, "application/json",
+                    "Cache-Control: no-store\r\n", body, strlen(body));
+    free(body);
+    return rc;
+}
+
+/* ---- logins ------------------------------------------------------------ */
+
+#define GW_COOKIE "ps_session"
+
+/* Reads {"username", "password"} or {"name", "role"}-style bodies. */
+static json_t *
+s_json_body(struct mg_connection *conn, int *status, const char **why)
+{
+    char *text = NULL;
+    long len = s_read_body(conn, &text);
+    json_t *body = len > 0 ? json_loadb(text, (size_t)len, 0, NULL) : NULL;
+    free(text);
+    if (len == -1) {
+        *status = 413;
+        *why = "body over 64 KiB";
+    } else if (!json_is_object(body)) {
+        *status = 400;
+        *why = "body: expected a JSON object";
+        json_decref(body);
+        body = NULL;
+    }
+    return body;
+}
+
+static int
+s_login(struct mg_connection *conn, gw_shared_t *shared,
+        const struct mg_request_info *info)
+{
+    const char *client = info->remote_addr;
+    int64_t retry = 0;
+    if (!gw_auth_limit_allows(client, ps_time_mono_ms(), &retry)) {
+        char header[64];
+        snprintf(header, sizeof(header), "Retry-After: %lld\r\n",
+                 (long long)retry);
+        return s_send_json_with(
+            conn, 429,
+            json_pack("{s:s}", "error",
+                      "too many failed logins from this address; try again "
+                      "later"),
+            header);
+    }
+    int status = 400;
+    const char *why = NULL;
+    json_t *body = s_json_body(conn, &status, &why);
+    if (!body)
+        return s_error(conn, status, why);
+    const char *username = ps_json_str(body, "username");
+    const char *password = ps_json_str(body, "password");
+    if (!username || !password) {
+        json_decref(body);
+        return s_error(conn, 400,
+                       "body: expected {\"username\": ..., \"password\": "
+                       "...}");
+    }
+    gw_store_t *store = s_store(shared);
+    char token[GW_AUTH_TOKEN_LEN];
+    gw_principal_t who;
+    int rc = store ? gw_auth_login(store, shared->auth_key, username, password,
+                                   ps_time_now_ms(), token, &who)
+                   : -1;
+    json_decref(body);
+    if (rc < 0)
+        return s_error(conn, 500, "cannot check the login");
+    if (rc > 0) {
+        gw_auth_limit_failed(client, ps_time_mono_ms());
+        ps_log_warn("failed login from %s", client);
+        return s_error(conn, 401, "wrong username or password");
+    }
+    char cookie[256];
+    snprintf(cookie, sizeof(cookie),
+             "Set-Cookie: " GW_COOKIE "=%s; HttpOnly; SameSite=Strict; "
+             "Path=/; Max-Age=%lld\r\n",
+             token, (long long)(GW_AUTH_SESSION_MS / 1000));
+    sodium_memzero(token, sizeof(token));
+    ps_log_info("login user=%s role=%s", who.name, gw_role_name(who.role));
+    return s_send_json_with(conn, 200,
+                            json_pack("{s:s,s:s,s:s}", "user", who.name, "role",
+                                      gw_role_name(who.role), "csrf", who.csrf),
+                            cookie);
+}
+
+static int
+s_logout(struct mg_connection *conn, gw_shared_t *shared)
+{
+    char token[GW_AUTH_TOKEN_LEN];
+    const char *cookies = mg_get_header(conn, "Cookie");
+    gw_store_t *store = s_store(shared);
+    if (cookies && store
+        && mg_get_cookie(cookies, GW_COOKIE, token, sizeof(token)) > 0)
+        gw_auth_logout(store, shared->auth_key, token);
+    return s_send_json_with(conn, 200,
+                            json_pack("{s:s}", "status", "logged out"),
+                            "Set-Cookie: " GW_COOKIE "=; HttpOnly; "
+                            "SameSite=Strict; Path=/; Max-Age=0\r\n");
+}
+
+static int
+s_session(struct mg_connection *conn, const gw_principal_t *who)
+{
+    if (who->role == GW_ROLE_NONE)
+        return s_error(conn, 401, "login required");
+    return s_send_json(conn, 200,
+                       json_pack("{s:s,s:s,s:s,s:b}", "user", who->name, "role",
+                                 gw_role_name(who->role), "csrf", who->csrf,
+                                 "token", who->by_token));
+}
+
+static int
+s_token_create(struct mg_connection *conn, gw_shared_t *shared)
+{
+    int status = 400;
+    const char *why = NULL;
+    json_t *body = s_json_body(conn, &status, &why);
+    if (!body)
+        return s_error(conn, status, why);
+    const char *name = ps_json_str(body, "name");
+    gw_role_t role;
+    if (!name || !*name
+        || gw_role_parse(ps_json_str(body, "role"), &role) != 0) {
+        json_decref(body);
+        return s_error(conn, 400,
+                       "body: expected {\"name\": \"...\", \"role\": "
+                       "\"viewer\" | \"staff\" | \"admin\"}");
+    }
+    char token[GW_AUTH_TOKEN_LEN];
+    gw_store_t *store = s_store(shared);
+    int rc = store ? gw_auth_token_create(store, shared->auth_key, name, role,
+                                          ps_time_now_ms(), token)
+                   : -1;
+    json_t *answer = rc == 0
+                         ? json_pack("{s:s,s:s,s:s,s:s}", "token", token,
+                                     "name", name, "role", gw_role_name(role),
+                                     "note", "shown once: store it now")
+                         : NULL;
+    json_decref(body);
+    sodium_memzero(token, sizeof(token));
+    return rc == 0 ? s_send_json(conn, 201, answer)
+                   : s_error(conn, 500, "cannot create the token");
+}
+
 /* Parses "/prefix/{id}/suffix" style paths: the id after `prefix`, and
    what follows it into rest. Returns 0, or -1. */
 static int
@@ -598,7 +763,7 @@ s_path_id(const char *uri, const char *prefix, int64_t *id, char *rest,
 
 static int
 s_api(struct mg_connection *conn, gw_shared_t *shared,
-      const struct mg_request_info *info)
+      const struct mg_request_info *info, const gw_principal_t *who)
 {
     const char *uri = info->local_uri;
     bool get = strcmp(info->request_method, "GET") == 0;
@@ -608,13 +773,24 @@ s_api(struct mg_connection *conn, gw_shared_t *shared,
     gw_store_t *store = s_store(shared);
 
     if (strcmp(uri, "/api/v1/health") == 0)
-        return get ? s_health(conn, shared)
+        return get ? s_health(conn, shared, who)
                    : s_error(conn, 405, "use GET /api/v1/health");
+    if (strcmp(uri, "/api/v1/login") == 0)
+        return post ? s_login(conn, shared, info)
+                    : s_error(conn, 405, "use POST /api/v1/login");
+    if (strcmp(uri, "/api/v1/logout") == 0)
+        return post ? s_logout(conn, shared)
+                    : s_error(conn, 405, "use POST /api/v1/logout");
+    if (strcmp(uri, "/api/v1/session") == 0)
+        return get ? s_session(conn, who)
+                   : s_error(conn, 405, "use GET /api/v1/session");
+    if (strcmp(uri, "/api/v1/tokens") == 0)
+        return post ? s_token_create(conn, shared)
+                    : s_error(conn, 405, "use POST /api/v1/tokens");
     if (!store)
         return s_error(conn, 503, "database unavailable");
     if (strcmp(uri, "/api/v1/stats") == 0)
-        return get ? s_send_json(conn, 200,
-                                 gw_store_stats_json(store, ps_time_now_ms()))
+        return get ? s_stats(conn, shared, store)
                    : s_error(conn, 405, "use GET /api/v1/stats");
     if (strcmp(uri, "/api/v1/decisions") == 0)
         return get ? s_decisions(conn, shared, info)
@@ -646,7 +822,7 @@ s_api(struct mg_connection *conn, gw_shared_t *shared,
             return s_error(conn, 404, "no such route");
         if (!post)
             return s_error(conn, 405, "use POST for review decisions");
-        return s_staff_decision(conn, shared, id,
+        return s_staff_decision(conn, shared, who, id,
                                 approve ? PS_OUTCOME_APPROVE
                                         : PS_OUTCOME_DECLINE);
     }
@@ -738,19 +914,111 @@ s_file(struct mg_connection *conn, gw_shared_t *shared, const char *uri)
     return rc;
 }
 
+/* ---- who may call what ----------------------------------------------- */
+
+static bool
+s_ends_with(const char *text, const char *suffix)
+{
+    size_t a = strlen(text), b = strlen(suffix);
+    return a >= b && strcmp(text + a - b, suffix) == 0;
+}
+
+/* The role a route needs. Public: the login page, static assets, the
+   webhook (it has its own secret), logging in and out, the session probe
+   and health liveness. Reading needs viewer; anything that changes state
+   needs staff; API tokens need admin. */
+static gw_role_t
+s_route_role(const char *method, const char *uri)
+{
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (strcmp(uri, "/webhook/overseerr") == 0
+        || strcmp(uri, "/api/v1/login") == 0
+        || strcmp(uri, "/api/v1/logout") == 0
+        || strcmp(uri, "/api/v1/session") == 0
+        || strcmp(uri, "/api/v1/health") == 0)
+        return GW_ROLE_NONE;
+    if (strncmp(uri, "/api/v1/tokens", 14) == 0)
+        return GW_ROLE_ADMIN;
+    if (strncmp(uri, "/api/", 5) == 0)
+        return get ? GW_ROLE_VIEWER : GW_ROLE_STAFF;
+    if (strcmp(uri, "/login.html") == 0 || strncmp(uri, "/i18n/", 6) == 0
+        || s_ends_with(uri, ".js") || s_ends_with(uri, ".css")
+        || s_ends_with(uri, ".svg") || s_ends_with(uri, ".png")
+        || s_ends_with(uri, ".ico"))
+        return GW_ROLE_NONE;
+    return GW_ROLE_VIEWER;
+}
+
+/* Who is calling: an API token (Authorization: Bearer) or a session
+   cookie. Leaves who->role NONE when neither is valid. */
+static void
+s_identify(struct mg_connection *conn, gw_shared_t *shared, gw_principal_t *who)
+{
+    memset(who, 0, sizeof(*who));
+    gw_store_t *store = s_store(shared);
+    if (!store)
+        return;
+    const char *authorization = mg_get_header(conn, "Authorization");
+    if (authorization && strncasecmp(authorization, "Bearer ", 7) == 0) {
+        if (gw_auth_token(store, shared->auth_key, authorization + 7, who) != 0)
+            memset(who, 0, sizeof(*who));
+        return;
+    }
+    const char *cookies = mg_get_header(conn, "Cookie");
+    char token[GW_AUTH_TOKEN_LEN];
+    if (cookies && mg_get_cookie(cookies, GW_COOKIE, token, sizeof(token)) > 0
+        && gw_auth_session(store, shared->auth_key, token, ps_time_now_ms(),
+                           who)
+               != 0)
+        memset(who, 0, sizeof(*who));
+}
+
+/* A browser session's state-changing call must echo its CSRF token; an
+   API token is not sent by browsers on their own, so it needs none. */
+static bool
+s_csrf_ok(struct mg_connection *conn, const gw_principal_t *who)
+{
+    if (who->by_token)
+        return true;
+    const char *sent = mg_get_header(conn, "X-CSRF-Token");
+    size_t len = strlen(who->csrf);
+    return sent && len > 0 && strlen(sent) == len
+           && sodium_memcmp(sent, who->csrf, len) == 0;
+}
+
 int
 gw_http_handle(struct mg_connection *conn, void *cbdata)
 {
     gw_shared_t *shared = cbdata;
     const struct mg_request_info *info = mg_get_request_info(conn);
     const char *uri = info->local_uri;
+    const char *method = info->request_method;
     if (strcmp(uri, "/webhook/overseerr") == 0) {
-        if (strcmp(info->request_method, "POST") != 0)
+        if (strcmp(method, "POST") != 0)
             return s_error(conn, 405, "use POST /webhook/overseerr");
         return s_webhook(conn, shared);
     }
-    if (strncmp(uri, "/api/", 5) == 0)
-        return s_api(conn, shared, info);
+    gw_principal_t who;
+    s_identify(conn, shared, &who);
+    gw_role_t needed = s_route_role(method, uri);
+    bool api = strncmp(uri, "/api/", 5) == 0;
+    if (who.role < needed) {
+        if (who.role != GW_ROLE_NONE)
+            return s_send_json(conn, 403,
+                               json_pack("{s:s,s:s}", "error",
+                                         "your role does not allow this",
+                                         "needs", gw_role_name(needed)));
+        if (api)
+            return s_error(conn, 401, "login required");
+        return s_send(conn, 302, "text/plain; charset=utf-8",
+                      "Location: /login.html\r\n", "login required\n", 15);
+    }
+    bool changes = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+    if (changes && who.role != GW_ROLE_NONE && !s_csrf_ok(conn, &who))
+        return s_error(conn, 403,
+                       "missing or wrong X-CSRF-Token: reload the page");
+    if (api)
+        return s_api(conn, shared, info, &who);
     if (strcmp(info->request_method, "GET") != 0
         && strcmp(info->request_method, "HEAD") != 0)
         return s_error(conn, 405, "only GET serves dashboard files");

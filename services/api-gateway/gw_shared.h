@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "gw_auth.h"
 #include "gw_health.h"
 #include "ps_config.h"
 
@@ -22,12 +23,17 @@ typedef struct {
     ps_config_t *config;          /* current configuration */
     char db_path[1024];           /* moderation.db, fixed at start */
     char web_root[1024];          /* dashboard files, fixed at start */
-    char nudge_endpoint[64];      /* inproc endpoint of the bus loop */
-    gw_health_t *health;          /* own lock */
-    pthread_mutex_t apply_lock;   /* guards apply_wanted and stopping */
-    pthread_cond_t apply_cond;    /* wakes the applier */
-    bool apply_wanted;            /* a decision may be due */
-    bool stopping;                /* threads must finish */
+    unsigned char auth_key[GW_AUTH_KEY_BYTES]; /* token hash key, fixed at
+                                                  start */
+    char nudge_endpoint[64];    /* inproc endpoint of the bus loop */
+    gw_health_t *health;        /* own lock */
+    pthread_mutex_t apply_lock; /* guards apply_wanted and stopping */
+    pthread_cond_t apply_cond;  /* wakes the applier */
+    bool apply_wanted;          /* a decision may be due */
+    bool stopping;              /* threads must finish */
+    pthread_mutex_t stats_lock; /* guards the two below */
+    char *stats_body;           /* rendered /api/v1/stats, or NULL */
+    int64_t stats_built_mono;   /* when it was rendered */
 } gw_shared_t;
 
 /* Wakes the applier thread (a decision was recorded or retried). */

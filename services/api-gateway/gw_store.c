@@ -63,6 +63,30 @@ static const char *const s_migrations[] = {
     /* 2: who asked, for quotas and trust levels (ps_control history). */
     "ALTER TABLE requests ADD COLUMN user_id INTEGER;"
     "CREATE INDEX requests_user ON requests(user_id, created_at);",
+    /* 3: logins, sessions and API tokens (gw_auth). Secrets are stored
+       as keyed hashes only. */
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  username TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  role TEXT NOT NULL,"
+    "  password_hash TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE sessions ("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  csrf TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL);"
+    "CREATE TABLE api_tokens ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_used_at INTEGER);",
+    /* 4: the dashboard's "last 24 hours" and the costs page filter on
+       time (bench/ANALYSIS.md: a full scan per stats call). */
+    "CREATE INDEX decisions_time ON decisions(decided_at);",
 };
 
 struct gw_store {
@@ -1281,6 +1305,174 @@ gw_store_costs_json(gw_store_t *self, int64_t now, int64_t days, int64_t last)
     }
     return json_pack("{s:o,s:o,s:o}", "by_day", by_day, "by_model", by_model,
                      "last_calls", calls);
+}
+
+int
+gw_store_user_count(gw_store_t *self, int64_t *count)
+{
+    static const char sql[] = "SELECT COUNT(*) FROM users";
+    sqlite3_stmt *stmt = s_stmt(self, sql);
+    if (!stmt || sqlite3_step(stmt) != SQLITE_ROW)
+        return s_fail(self, "user count");
+    *count = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    return 0;
+}
+
+int
+gw_store_user_add(gw_store_t *self, const char *username, const char *role,
+                  const char *password_hash, int64_t now)
+{
+    static const char sql[] =
+        "INSERT INTO users (username, role, password_hash, created_at)"
+        " VALUES (?1, ?2, ?3, ?4)";
+    sqlite3_stmt *stmt = s_stmt(self, sql);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, username);
+    s_bind_text(stmt, 2, role);
+    s_bind_text(stmt, 3, password_hash);
+    sqlite3_bind_int64(stmt, 4, now);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_CONSTRAINT)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : s_fail(self, "user add");
+}
+
+int
+gw_store_user_find(gw_store_t *self, const char *username, int64_t *id,
+                   char *role, size_t role_len, char *hash, size_t hash_len)
+{
+    static const char sql[] =
+        "SELECT id, role, password_hash FROM users WHERE username = ?1";
+    sqlite3_stmt *stmt = s_stmt(self, sql);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, username);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return s_fail(self, "user find");
+    *id = sqlite3_column_int64(stmt, 0);
+    snprintf(role, role_len, "%s", s_column_text(stmt, 1));
+    snprintf(hash, hash_len, "%s", s_column_text(stmt, 2));
+    sqlite3_reset(stmt);
+    return 1;
+}
+
+int
+gw_store_session_add(gw_store_t *self, const char *token_hash, int64_t user_id,
+                     const char *csrf, int64_t now, int64_t expires_at)
+{
+    static const char sql[] =
+        "INSERT INTO sessions (token_hash, user_id, csrf, created_at,"
+        " expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+    static const char purge_sql[] =
+        "DELETE FROM sessions WHERE expires_at < ?1";
+    sqlite3_stmt *stmt = s_stmt(self, purge_sql);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, now);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        return s_fail(self, "session purge");
+    stmt = s_stmt(self, sql);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, token_hash);
+    sqlite3_bind_int64(stmt, 2, user_id);
+    s_bind_text(stmt, 3, csrf);
+    sqlite3_bind_int64(stmt, 4, now);
+    sqlite3_bind_int64(stmt, 5, expires_at);
+    return sqlite3_step(stmt) == SQLITE_DONE ? 0 : s_fail(self, "session add");
+}
+
+int
+gw_store_session_find(gw_store_t *self, const char *token_hash, int64_t now,
+                      gw_store_identity_t *out)
+{
+    static const char sql[] =
+        "SELECT s.token_hash, u.username, u.role, s.csrf FROM sessions s"
+        " JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"
+        " AND s.expires_at >= ?2";
+    sqlite3_stmt *stmt = s_stmt(self, sql);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, token_hash);
+    sqlite3_bind_int64(stmt, 2, now);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return s_fail(self, "session find");
+    snprintf(out->hash, sizeof(out->hash), "%s", s_column_text(stmt, 0));
+    snprintf(out->name, sizeof(out->name), "%s", s_column_text(stmt, 1));
+    snprintf(out->role, sizeof(out->role), "%s", s_column_text(stmt, 2));
+    snprintf(out->csrf, sizeof(out->csrf), "%s", s_column_text(stmt, 3));
+    sqlite3_reset(stmt);
+    return 1;
+}
+
+int
+gw_store_session_delete(gw_store_t *self, const char *token_hash)
+{
+    static const char sql[] = "DELETE FROM sessions WHERE token_hash = ?1";
+    sqlite3_stmt *stmt = s_stmt(self, sql);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, token_hash);
+    return sqlite3_step(stmt) == SQLITE_DONE ? 0
+                                             : s_fail(self, "session delete");
+}
+
+int
+gw_store_token_add(gw_store_t *self, const char *name, const char *role,
+                   const char *token_hash, int64_t now)
+{
+    static const char sql[] =
+        "INSERT OR IGNORE INTO api_tokens (name, role, token_hash,"
+        " created_at) VALUES (?1, ?2, ?3, ?4)";
+    sqlite3_stmt *stmt = s_stmt(self, sql);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, name);
+    s_bind_text(stmt, 2, role);
+    s_bind_text(stmt, 3, token_hash);
+    sqlite3_bind_int64(stmt, 4, now);
+    return sqlite3_step(stmt) == SQLITE_DONE ? 0 : s_fail(self, "token add");
+}
+
+int
+gw_store_token_find(gw_store_t *self, const char *token_hash,
+                    gw_store_identity_t *out)
+{
+    static const char sql[] =
+        "SELECT token_hash, name, role FROM api_tokens WHERE token_hash = ?1";
+    sqlite3_stmt *stmt = s_stmt(self, sql);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, token_hash);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return s_fail(self, "token find");
+    snprintf(out->hash, sizeof(out->hash), "%s", s_column_text(stmt, 0));
+    snprintf(out->name, sizeof(out->name), "%s", s_column_text(stmt, 1));
+    snprintf(out->role, sizeof(out->role), "%s", s_column_text(stmt, 2));
+    out->csrf[0] = '\0';
+    sqlite3_reset(stmt);
+    return 1;
+}
+
+int
+gw_store_set_cache_kb(gw_store_t *self, int kb)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d", kb);
+    if (sqlite3_exec(self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return s_fail(self, "cache size");
+    return 0;
 }
 
 int

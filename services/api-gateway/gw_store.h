@@ -163,6 +163,44 @@ int gw_store_spent_since(gw_store_t *self, int64_t since, double *spent);
 json_t *gw_store_costs_json(gw_store_t *self, int64_t now, int64_t days,
                             int64_t last);
 
+/* Who a session or an API token belongs to, as stored. */
+typedef struct {
+    char hash[80]; /* the keyed hash of the secret, hex */
+    char name[64]; /* username, or the token's name */
+    char role[16]; /* viewer | staff | admin */
+    char csrf[48]; /* the session's CSRF token ("" for API tokens) */
+} gw_store_identity_t;
+
+/* Logins (gw_auth holds the policy and the cryptography; these only
+   store). Counts users: 0, or -1. */
+int gw_store_user_count(gw_store_t *self, int64_t *count);
+/* Adds a user. Returns 0, 1 when the name is taken, -1 on error. */
+int gw_store_user_add(gw_store_t *self, const char *username, const char *role,
+                      const char *password_hash, int64_t now);
+/* Finds a user (name compared without case). Returns 1 with the fields
+   filled, 0 when unknown, -1 on error. */
+int gw_store_user_find(gw_store_t *self, const char *username, int64_t *id,
+                       char *role, size_t role_len, char *hash,
+                       size_t hash_len);
+/* Adds a session (and purges expired ones). Returns 0, or -1. */
+int gw_store_session_add(gw_store_t *self, const char *token_hash,
+                         int64_t user_id, const char *csrf, int64_t now,
+                         int64_t expires_at);
+/* Finds a live session by its token's keyed hash: 1, 0 unknown, -1. */
+int gw_store_session_find(gw_store_t *self, const char *token_hash, int64_t now,
+                          gw_store_identity_t *out);
+int gw_store_session_delete(gw_store_t *self, const char *token_hash);
+/* Adds an API token (an existing identical hash is kept). 0, or -1. */
+int gw_store_token_add(gw_store_t *self, const char *name, const char *role,
+                       const char *token_hash, int64_t now);
+/* Finds an API token by its keyed hash: 1, 0 unknown, -1. */
+int gw_store_token_find(gw_store_t *self, const char *token_hash,
+                        gw_store_identity_t *out);
+
+/* Caps this connection's page cache (SQLite's default is 2 MB, and the
+   gateway opens one connection per HTTP worker). Returns 0, or -1. */
+int gw_store_set_cache_kb(gw_store_t *self, int kb);
+
 /* A cheap write probe for the health page. Returns 0 when writable. */
 int gw_store_probe(gw_store_t *self);
 

@@ -3,6 +3,7 @@
 #include "ps_log.h"
 #include "ps_service.h"
 
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 
@@ -14,6 +15,9 @@ main(int argc, char **argv)
     int rc = ps_service_start("api-gateway", argc, argv, &config, &config_path);
     if (rc != 0)
         return rc == 1 ? 0 : 2;
+    /* One malloc arena per civetweb worker thread cost ~29 MB after a
+       backlog (bench/ANALYSIS.md); two arenas are plenty for this load. */
+    mallopt(M_ARENA_MAX, 2);
     if (sodium_init() < 0) {
         ps_log_error("libsodium cannot initialise");
         ps_config_destroy(&config);

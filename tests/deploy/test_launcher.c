@@ -188,6 +188,24 @@ test_launcher_args_backtest(void **state)
     assert_non_null(strstr(err, "--last"));
 }
 
+static void
+test_launcher_args_token(void **state)
+{
+    (void)state;
+    launcher_args_t args;
+    char err[256];
+    assert_int_equal(s_parse(&args, err, 5, "plexstaffai", "token", "create",
+                             "--role", "staff"),
+                     0);
+    assert_int_equal(args.cmd, LAUNCHER_CMD_TOKEN);
+    assert_string_equal(args.role, "staff");
+    assert_string_equal(args.name, "cli");
+    assert_int_equal(s_parse(&args, err, 3, "plexstaffai", "token", "create"),
+                     -1);
+    assert_non_null(strstr(err, "--role"));
+    assert_int_equal(s_parse(&args, err, 2, "plexstaffai", "token"), -1);
+}
+
 /* ---- backoff ---------------------------------------------------------- */
 
 static void
@@ -525,6 +543,7 @@ main(void)
         cmocka_unit_test(test_launcher_args_errors),
         cmocka_unit_test(test_launcher_args_commands),
         cmocka_unit_test(test_launcher_args_backtest),
+        cmocka_unit_test(test_launcher_args_token),
         cmocka_unit_test(test_launcher_backoff_schedule),
         cmocka_unit_test(test_launcher_backoff_reset_after_healthy_run),
         cmocka_unit_test(test_launcher_plan_demo),

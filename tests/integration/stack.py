@@ -8,6 +8,7 @@ machines reach no PyPI.
 """
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -80,6 +81,9 @@ class Stack:
         self.procs = {}
         self.logs = {}
         self.gateway_port = free_port()
+        # The gateway requires a login: tests act through an admin API
+        # token provisioned from the environment, as scripts would.
+        self.api_token = secrets.token_hex(24)
 
     # -- process management -------------------------------------------
     def _spawn(self, name, argv, capture_port=False):
@@ -87,6 +91,9 @@ class Stack:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("OPENAI_", "OVERSEERR_", "WEBHOOK_",
                                     "PLEXSTAFFAI_", "SCAN_INTERVAL"))}
+        if name == "api-gateway":
+            env["PLEXSTAFFAI_API_TOKEN"] = self.api_token
+            env["PLEXSTAFFAI_API_TOKEN_ROLE"] = "admin"
         proc = subprocess.Popen(
             argv, stdout=subprocess.PIPE if capture_port else log,
             stderr=log, env=env)
@@ -224,8 +231,10 @@ bus:
 
     # -- HTTP helpers ----------------------------------------------------
     def gw(self, method, path, body=None, timeout=10, headers=None):
+        sent = {"Authorization": "Bearer " + self.api_token}
+        sent.update(headers or {})
         return http(method, f"http://127.0.0.1:{self.gateway_port}{path}",
-                    body, headers, timeout)
+                    body, sent, timeout)
 
     def sim(self, method, path, body=None):
         return http(method, f"http://127.0.0.1:{self.overseerr_port}{path}",

@@ -67,10 +67,12 @@ class BacktestTest(unittest.TestCase):
             f.write(text)
             path = f.name
         try:
+            env = dict(os.environ,
+                       PLEXSTAFFAI_API_TOKEN=self.stack.api_token)
             return path, subprocess.run(
                 [os.path.join(BINDIR, "plexstaffai"), "backtest", "--config",
                  path, "--last", str(last), "--gateway", self.gateway],
-                capture_output=True, text=True, timeout=60)
+                capture_output=True, text=True, timeout=60, env=env)
         finally:
             os.unlink(path)
 
@@ -81,7 +83,8 @@ class BacktestTest(unittest.TestCase):
         self.assertGreater(len(expected), 0)
         req = urllib.request.Request(
             self.gateway + "/api/v1/backtest?last=1000",
-            data=DRAFT.encode(), method="POST")
+            data=DRAFT.encode(), method="POST",
+            headers={"Authorization": "Bearer " + self.stack.api_token})
         with urllib.request.urlopen(req, timeout=30) as resp:
             report = json.loads(resp.read())
         self.assertEqual(report["total"], 80)
