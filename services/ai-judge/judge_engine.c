@@ -29,6 +29,7 @@
 #define JUDGE_MAX_BODY (1024 * 1024)
 #define JUDGE_MAX_HEADERS (64 * 1024)
 #define JUDGE_CACHE_MAX 10000
+#define JUDGE_BUDGET_WAIT_MS 200 /* recheck when estimates fill the budget */
 #define JUDGE_KEY_MAX 1536
 
 typedef struct {
@@ -393,7 +394,10 @@ s_budget_state(judge_engine_t *self, int state, const char *reason)
 }
 
 /* Asks the gateway for this attempt's share of the daily budget. Returns
-   0 when the call may go, or -1 with the reason in job->reason. */
+   0 when the call may go, 1 when only the estimates of calls in flight
+   fill the budget (wait: they mostly cost far less than estimated and
+   are released as their usage arrives), or -1 with the reason in
+   job->reason when the day's spend itself leaves no room. */
 static int
 s_reserve(judge_engine_t *self, const ps_config_t *config, s_job_t *job)
 {
@@ -415,11 +419,16 @@ s_reserve(judge_engine_t *self, const ps_config_t *config, s_job_t *job)
         s_budget_state(self, S_BUDGET_UNKNOWN, job->reason);
         return -1;
     }
+    if (!reply.granted && reply.budget_usd > 0
+        && reply.spent_usd + estimate <= reply.budget_usd)
+        return 1;
     if (!reply.granted) {
+        /* Cents hide a small budget's state: four decimals below $1. */
+        double cap = reply.budget_usd > 0 ? reply.budget_usd : budget;
+        int decimals = cap < 1 ? 4 : 2;
         snprintf(job->reason, sizeof(job->reason),
-                 "daily AI budget reached ($%.2f of $%.2f)",
-                 reply.spent_usd + reply.reserved_usd,
-                 reply.budget_usd > 0 ? reply.budget_usd : budget);
+                 "daily AI budget reached ($%.*f of $%.*f)", decimals,
+                 reply.spent_usd + reply.reserved_usd, decimals, cap);
         s_budget_state(self, S_BUDGET_REACHED, job->reason);
         return -1;
     }
@@ -515,7 +524,16 @@ s_job_start(judge_engine_t *self, const ps_config_t *config, s_job_t *job,
         s_job_fail(self, job, "out of memory building the request");
         return;
     }
-    if (s_reserve(self, config, job) != 0) {
+    int reserved = s_reserve(self, config, job);
+    if (reserved == 1) {
+        if (probe)
+            judge_breaker_cancel(&self->breaker);
+        job->due_ms = now + JUDGE_BUDGET_WAIT_MS;
+        return;
+    }
+    if (reserved != 0) {
+        if (probe)
+            judge_breaker_cancel(&self->breaker);
         s_job_fail_as(self, job, job->reason, true);
         return;
     }
