@@ -38,7 +38,8 @@ typedef struct {
     char breaker[16];      /* the last breaker state reported */
     char last_reason[512]; /* explanation of the last review */
     int reserve_calls;     /* reservations asked */
-    int reserve_mode;      /* 0 grant, 1 refuse, 2 silent */
+    int reserve_mode;      /* 0 grant, 1 refuse (spent), 2 silent,
+                              3 refuse (only estimates in flight) */
 } s_seen_t;
 
 static void
@@ -92,8 +93,8 @@ s_on_reserve(int64_t request_id, double estimate_usd, ps_reserve_reply_t *reply,
     if (seen->reserve_mode == 2)
         return -1;
     reply->granted = seen->reserve_mode == 0;
-    reply->spent_usd = 1.5;
-    reply->reserved_usd = 0.25;
+    reply->spent_usd = seen->reserve_mode == 1 ? 1.75 : 1.5;
+    reply->reserved_usd = seen->reserve_mode == 1 ? 0 : 0.25;
     reply->budget_usd = 1.75;
     return 0;
 }
@@ -367,13 +368,27 @@ test_judge_engine_budget(void **state)
     assert_int_equal(seen.usage, 1);
     assert_non_null(
         strstr(seen.last_reason, "daily AI budget reached ($1.75 of $1.75)"));
+    /* Only the estimates of calls in flight fill it: the request waits
+       and goes once they are released. */
+    seen.reserve_mode = 3;
+    int reserve_calls = seen.reserve_calls;
+    work = s_work(23, "Waits");
+    assert_int_equal(judge_engine_submit(engine, config, &work), 0);
+    s_drive(engine, config, &seen, 3, 600); /* runs out: nothing is done */
+    assert_int_equal(seen.done, 2);
+    assert_true(seen.reserve_calls > reserve_calls + 1);
+    seen.reserve_mode = 0;
+    s_drive(engine, config, &seen, 3, 5000);
+    assert_int_equal(seen.done, 3);
+    assert_int_equal(seen.usage, 2);
+    assert_int_equal(seen.reviews, 1);
     /* The gateway silent: no call either. */
     seen.reserve_mode = 2;
     work = s_work(22, "Silent");
     assert_int_equal(judge_engine_submit(engine, config, &work), 0);
-    assert_int_equal(seen.done, 3);
+    assert_int_equal(seen.done, 4);
     assert_non_null(strstr(seen.last_reason, "cannot check the AI budget"));
-    assert_int_equal(seen.usage, 1);
+    assert_int_equal(seen.usage, 2);
     judge_engine_destroy(&engine);
     ps_config_destroy(&config);
     /* No budget configured: no reservation at all. */
