@@ -569,28 +569,41 @@ s_costs(struct mg_connection *conn, gw_shared_t *shared,
 /* GET /api/v1/stats: the counts aggregate whole tables (hundreds of ms
    at 100k decisions), so the rendered body is shared by every caller for
    up to GW_STATS_TTL_MS; a dashboard polling every few seconds still
-   sees fresh numbers. */
+   sees fresh numbers. One caller at a time re-renders a stale body while
+   the others keep serving the previous one, so a burst of callers never
+   runs the aggregates side by side. */
 static int
 s_stats(struct mg_connection *conn, gw_shared_t *shared, gw_store_t *store)
 {
     int64_t now = ps_time_mono_ms();
     char *body = NULL;
+    bool rebuild = false;
     pthread_mutex_lock(&shared->stats_lock);
-    if (shared->stats_body && now - shared->stats_built_mono < GW_STATS_TTL_MS)
+    bool stale = !shared->stats_body
+                 || now - shared->stats_built_mono >= GW_STATS_TTL_MS;
+    if (stale && !shared->stats_building) {
+        shared->stats_building = true;
+        rebuild = true;
+    } else if (shared->stats_body)
         body = strdup(shared->stats_body);
     pthread_mutex_unlock(&shared->stats_lock);
     if (!body) {
         json_t *stats = gw_store_stats_json(store, ps_time_now_ms());
         body = stats ? json_dumps(stats, JSON_COMPACT) : NULL;
         json_decref(stats);
+        char *copy = body && rebuild ? strdup(body) : NULL;
+        if (rebuild) {
+            pthread_mutex_lock(&shared->stats_lock);
+            if (copy) {
+                free(shared->stats_body);
+                shared->stats_body = copy;
+                shared->stats_built_mono = now;
+            }
+            shared->stats_building = false;
+            pthread_mutex_unlock(&shared->stats_lock);
+        }
         if (!body)
             return s_error(conn, 500, gw_store_error(store));
-        char *copy = strdup(body);
-        pthread_mutex_lock(&shared->stats_lock);
-        free(shared->stats_body);
-        shared->stats_body = copy;
-        shared->stats_built_mono = now;
-        pthread_mutex_unlock(&shared->stats_lock);
     }
     int rc = s_send(conn, 200, "application/json",
                     "Cache-Control: no-store\r\n", body, strlen(body));

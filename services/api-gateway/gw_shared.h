@@ -34,6 +34,7 @@ typedef struct {
     pthread_mutex_t stats_lock; /* guards the two below */
     char *stats_body;           /* rendered /api/v1/stats, or NULL */
     int64_t stats_built_mono;   /* when it was rendered */
+    bool stats_building;        /* a thread is re-rendering it */
 } gw_shared_t;
 
 /* Wakes the applier thread (a decision was recorded or retried). */
