@@ -954,6 +954,10 @@ s_route_role(const char *method, const char *uri)
         return GW_ROLE_ADMIN;
     if (strncmp(uri, "/api/", 5) == 0)
         return get ? GW_ROLE_VIEWER : GW_ROLE_STAFF;
+    /* Anything that is not a read needs staff, whatever its path, so a
+       route added later cannot become a viewer's write by accident. */
+    if (!get)
+        return GW_ROLE_STAFF;
     if (strcmp(uri, "/login.html") == 0 || strncmp(uri, "/i18n/", 6) == 0
         || s_ends_with(uri, ".js") || s_ends_with(uri, ".css")
         || s_ends_with(uri, ".svg") || s_ends_with(uri, ".png")

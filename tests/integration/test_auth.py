@@ -39,6 +39,9 @@ ROUTES = [
     ("POST", "/api/v1/requests/999999/rejudge", "{}", "staff"),
     ("POST", "/api/v1/backtest", "rules: {}\n", "staff"),
     ("POST", "/api/v1/tokens", '{"name": "x", "role": "viewer"}', "admin"),
+    # A write to a path that is not an API route still needs staff.
+    ("POST", "/index.html", "{}", "staff"),
+    ("DELETE", "/api/v1/reviews", None, "staff"),
 ]
 RANK = {"none": 0, "viewer": 1, "staff": 2, "admin": 3}
 
