@@ -29,6 +29,7 @@
 #include "ps_overseerr.h"
 #include "ps_parse.h"
 #include "ps_time.h"
+#include "ps_web.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -159,36 +160,22 @@ s_error(struct mg_connection *conn, int status, const char *message)
     return s_send_json(conn, status, json_pack("{s:s}", "error", message));
 }
 
-/* Reads the body up to `max` bytes. Returns the length, -1 for too large,
-   -2 for a read failure. *out is malloc'ed and NUL-terminated. */
+/* Reads the body up to `max` bytes (ps_web_read_body). Returns the
+   length, -1 for too large, -2 for a read failure. *out is malloc'ed and
+   NUL-terminated. */
 static long
 s_read_body_max(struct mg_connection *conn, size_t max, char **out)
 {
-    const struct mg_request_info *info = mg_get_request_info(conn);
-    *out = NULL;
-    if (info->content_length > (long long)max)
-        return -1;
-    char *body = malloc(max + 1);
-    if (!body)
-        return -2;
     size_t len = 0;
-    while (len <= max) {
-        int n = mg_read(conn, body + len, max + 1 - len);
-        if (n < 0) {
-            free(body);
-            return -2;
-        }
-        if (n == 0)
+    switch (ps_web_read_body(conn, max, out, &len)) {
+        case PS_WEB_BODY_OK:
+            return (long)len;
+        case PS_WEB_BODY_TOO_LARGE:
+            return -1;
+        case PS_WEB_BODY_FAILED:
             break;
-        len += (size_t)n;
     }
-    if (len > max) {
-        free(body);
-        return -1;
-    }
-    body[len] = '\0';
-    *out = body;
-    return (long)len;
+    return -2;
 }
 
 static long

@@ -3,6 +3,7 @@
 #include "llm_sim.h"
 
 #include "ps_log.h"
+#include "ps_web.h"
 
 #include <civetweb.h>
 #include <errno.h>
@@ -85,49 +86,11 @@ s_send_json(struct mg_connection *conn, int status, json_t *doc)
 }
 
 static int
-s_read_body(struct mg_connection *conn, char **body, size_t *len)
-{
-    const struct mg_request_info *ri = mg_get_request_info(conn);
-    *body = NULL;
-    *len = 0;
-    if (ri->content_length > S_MAX_BODY)
-        return -1;
-    size_t cap = ri->content_length > 0 ? (size_t)ri->content_length + 1 : 4096;
-    char *buf = malloc(cap);
-    if (!buf)
-        return -1;
-    size_t used = 0;
-    for (;;) {
-        if (used + 1 >= cap) {
-            if (cap > S_MAX_BODY) {
-                free(buf);
-                return -1;
-            }
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                return -1;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-        int n = mg_read(conn, buf + used, cap - used - 1);
-        if (n <= 0)
-            break;
-        used += (size_t)n;
-    }
-    buf[used] = '\0';
-    *body = buf;
-    *len = used;
-    return 0;
-}
-
-static int
 s_chat(llmsim_server_t *self, struct mg_connection *conn)
 {
     char *body = NULL;
     size_t len = 0;
-    if (s_read_body(conn, &body, &len) != 0)
+    if (ps_web_read_body(conn, S_MAX_BODY, &body, &len) != PS_WEB_BODY_OK)
         return s_send(conn, 413, NULL,
                       "{\"error\":{\"message\":\"Request too large.\","
                       "\"type\":\"invalid_request_error\",\"param\":null,"
@@ -170,7 +133,7 @@ s_on_request(struct mg_connection *conn, void *cbdata)
         char *body = NULL;
         size_t len = 0;
         char err[256] = "";
-        if (s_read_body(conn, &body, &len) != 0)
+        if (ps_web_read_body(conn, S_MAX_BODY, &body, &len) != PS_WEB_BODY_OK)
             return s_send_json(conn, 413,
                                json_pack("{s:s}", "error", "too large"));
         int rc = llmsim_configure(self->sim, body, len, err, sizeof(err));

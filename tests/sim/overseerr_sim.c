@@ -10,6 +10,7 @@
 #include "overseerr_sim_store.h"
 #include "ps_http.h"
 #include "ps_log.h"
+#include "ps_web.h"
 #include "ps_time.h"
 
 #include <civetweb.h>
@@ -236,46 +237,6 @@ s_send(struct mg_connection *conn, int status, json_t *body)
     return status;
 }
 
-/* Reads the request body (up to S_MAX_BODY). Returns 0, or -1 if too
-   large or on allocation failure. *body is NUL-terminated, owned. */
-static int
-s_read_body(struct mg_connection *conn, char **body, size_t *len)
-{
-    const struct mg_request_info *ri = mg_get_request_info(conn);
-    *body = NULL;
-    *len = 0;
-    if (ri->content_length > S_MAX_BODY)
-        return -1;
-    size_t cap = ri->content_length > 0 ? (size_t)ri->content_length + 1 : 4096;
-    char *buf = malloc(cap);
-    if (!buf)
-        return -1;
-    size_t used = 0;
-    for (;;) {
-        if (used + 1 >= cap) {
-            if (cap > S_MAX_BODY) {
-                free(buf);
-                return -1;
-            }
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                return -1;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-        int n = mg_read(conn, buf + used, cap - used - 1);
-        if (n <= 0)
-            break;
-        used += (size_t)n;
-    }
-    buf[used] = '\0';
-    *body = buf;
-    *len = used;
-    return 0;
-}
-
 static bool
 s_key_ok(const oversim_server_t *self, const char *given)
 {
@@ -334,7 +295,7 @@ s_sim(oversim_server_t *self, struct mg_connection *conn, const char *path)
     const struct mg_request_info *ri = mg_get_request_info(conn);
     char *body = NULL;
     size_t len = 0;
-    if (s_read_body(conn, &body, &len) != 0)
+    if (ps_web_read_body(conn, S_MAX_BODY, &body, &len) != PS_WEB_BODY_OK)
         return s_send(conn, 413,
                       json_pack("{s:s}", "message", "Body too large."));
     bool post = strcmp(ri->request_method, "POST") == 0;
