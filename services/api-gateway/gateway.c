@@ -10,6 +10,7 @@
 #include "gw_apply.h"
 #include "gw_budget.h"
 #include "gw_http.h"
+#include "gw_reply.h"
 #include "gw_shared.h"
 #include "gw_store.h"
 #include "ps_beat.h"
@@ -598,7 +599,7 @@ s_exit_thread(const struct mg_context *ctx, int thread_type, void *user)
     (void)ctx;
     (void)thread_type;
     (void)user;
-    gw_http_thread_exit();
+    gw_reply_thread_exit();
 }
 
 static int

@@ -20,7 +20,8 @@
     Logins come with the dashboard issue; until then the gateway listens
     on 127.0.0.1 by default and nothing here is exposed beyond the host. */
 #include "gw_http.h"
-#include "gw_apply.h"
+#include "gw_reply.h"
+#include "gw_staff.h"
 #include "gw_auth.h"
 #include "gw_backtest.h"
 #include "gw_store.h"
@@ -29,7 +30,6 @@
 #include "ps_overseerr.h"
 #include "ps_parse.h"
 #include "ps_time.h"
-#include "ps_web.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -40,149 +40,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define GW_MAX_BODY (64 * 1024)
-#define GW_WORKER_CACHE_KB 512 /* page cache per HTTP worker connection */
-#define GW_STATS_TTL_MS 1000   /* /api/v1/stats is rendered at most 1/s */
+#define GW_STATS_TTL_MS 1000 /* /api/v1/stats is rendered at most 1/s */
 #define GW_MAX_DRAFT (1024 * 1024)
 #define GW_BACKTEST_MAX 100000
 #define GW_MAX_FILE (4 * 1024 * 1024)
-
-static const char s_security_headers[] =
-    "X-Content-Type-Options: nosniff\r\n"
-    "X-Frame-Options: DENY\r\n"
-    "Referrer-Policy: no-referrer\r\n"
-    "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-    "form-action 'self'\r\n";
-
-/* ---- per-thread resources --------------------------------------------- */
-
-static _Thread_local gw_store_t *t_store;
-static _Thread_local ps_overseerr_t *t_overseerr;
-static _Thread_local zsock_t *t_nudge;
-
-void
-gw_http_thread_exit(void)
-{
-    gw_store_destroy(&t_store);
-    ps_overseerr_destroy(&t_overseerr);
-    zsock_destroy(&t_nudge);
-}
-
-static gw_store_t *
-s_store(gw_shared_t *shared)
-{
-    if (!t_store) {
-        char err[512];
-        t_store = gw_store_open(shared->db_path, err, sizeof(err));
-        if (!t_store)
-            ps_log_error("HTTP worker cannot open the database: %s", err);
-        else
-            gw_store_set_cache_kb(t_store, GW_WORKER_CACHE_KB);
-    }
-    return t_store;
-}
-
-static void
-s_nudge(gw_shared_t *shared, zmsg_t **msg_p)
-{
-    if (!t_nudge)
-        t_nudge = zsock_new_push(shared->nudge_endpoint);
-    zmsg_t *msg = msg_p ? *msg_p : NULL;
-    if (msg_p)
-        *msg_p = NULL;
-    if (!msg) {
-        msg = zmsg_new();
-        zmsg_addmem(msg, NULL, 0);
-    }
-    if (!t_nudge || zmsg_send(&msg, t_nudge) != 0)
-        zmsg_destroy(&msg);
-}
-
-/* ---- responses -------------------------------------------------------- */
-
-/* Writes the whole response in one mg_write. */
-static int
-s_send(struct mg_connection *conn, int status, const char *type,
-       const char *extra_headers, const char *body, size_t len)
-{
-    char head[1536];
-    int n = snprintf(head, sizeof(head),
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-                     "Content-Length: %zu\r\n%s%s\r\n",
-                     status, mg_get_response_code_text(conn, status), type, len,
-                     s_security_headers, extra_headers ? extra_headers : "");
-    if (n < 0 || (size_t)n >= sizeof(head))
-        return 500;
-    char *out = malloc((size_t)n + len);
-    if (!out)
-        return 500;
-    memcpy(out, head, (size_t)n);
-    if (len)
-        memcpy(out + n, body, len);
-    mg_write(conn, out, (size_t)n + len);
-    free(out);
-    return status;
-}
-
-/* Sends a JSON value with extra headers ("Name: value\r\n"...) and
-   releases it. */
-static int
-s_send_json_with(struct mg_connection *conn, int status, json_t *value,
-                 const char *headers)
-{
-    if (!value)
-        return s_send(conn, 500, "application/json", NULL,
-                      "{\"error\":\"internal error\"}", 26);
-    char *text = json_dumps(value, JSON_COMPACT);
-    json_decref(value);
-    if (!text)
-        return s_send(conn, 500, "application/json", NULL,
-                      "{\"error\":\"internal error\"}", 26);
-    char all[512];
-    snprintf(all, sizeof(all), "Cache-Control: no-store\r\n%s",
-             headers ? headers : "");
-    int rc = s_send(conn, status, "application/json", all, text, strlen(text));
-    free(text);
-    return rc;
-}
-
-/* Sends a JSON value and releases it. */
-static int
-s_send_json(struct mg_connection *conn, int status, json_t *value)
-{
-    return s_send_json_with(conn, status, value, NULL);
-}
-
-static int
-s_error(struct mg_connection *conn, int status, const char *message)
-{
-    return s_send_json(conn, status, json_pack("{s:s}", "error", message));
-}
-
-/* Reads the body up to `max` bytes (ps_web_read_body). Returns the
-   length, -1 for too large, -2 for a read failure. *out is malloc'ed and
-   NUL-terminated. */
-static long
-s_read_body_max(struct mg_connection *conn, size_t max, char **out)
-{
-    size_t len = 0;
-    switch (ps_web_read_body(conn, max, out, &len)) {
-        case PS_WEB_BODY_OK:
-            return (long)len;
-        case PS_WEB_BODY_TOO_LARGE:
-            return -1;
-        case PS_WEB_BODY_FAILED:
-            break;
-    }
-    return -2;
-}
-
-static long
-s_read_body(struct mg_connection *conn, char **out)
-{
-    return s_read_body_max(conn, GW_MAX_BODY, out);
-}
 
 /* ---- webhook ---------------------------------------------------------- */
 
@@ -219,17 +80,6 @@ s_webhook_request_id(json_t *body, int64_t *id)
     return -1;
 }
 
-static void
-s_send_command(gw_shared_t *shared, const char *verb, int64_t request_id,
-               const char *reason)
-{
-    ps_command_t *command = ps_command_new(verb, request_id, reason);
-    zmsg_t *msg = command ? ps_command_encode(command) : NULL;
-    ps_command_destroy(&command);
-    if (msg)
-        s_nudge(shared, &msg);
-}
-
 static int
 s_webhook(struct mg_connection *conn, gw_shared_t *shared)
 {
@@ -242,20 +92,20 @@ s_webhook(struct mg_connection *conn, gw_shared_t *shared)
 
     if (*secret) {
         if (!s_secret_matches(mg_get_header(conn, "Authorization"), secret))
-            return s_send_json(conn, 401,
-                               json_pack("{s:s}", "detail", "Unauthorized"));
+            return gw_reply_json(conn, 401,
+                                 json_pack("{s:s}", "detail", "Unauthorized"));
     } else if (!demo)
-        return s_send_json(
+        return gw_reply_json(
             conn, 401,
             json_pack("{s:s}", "detail",
                       "Unauthorized: set WEBHOOK_SECRET and the same value in "
                       "Overseerr's webhook Authorization header"));
     char *text = NULL;
-    long len = s_read_body(conn, &text);
+    long len = gw_read_body(conn, &text);
     if (len == -1)
-        return s_error(conn, 413, "webhook body over 64 KiB");
+        return gw_reply_error(conn, 413, "webhook body over 64 KiB");
     if (len < 0)
-        return s_error(conn, 400, "cannot read the request body");
+        return gw_reply_error(conn, 400, "cannot read the request body");
     json_error_t error;
     json_t *body = json_loadb(text, (size_t)len, 0, &error);
     free(text);
@@ -265,7 +115,7 @@ s_webhook(struct mg_connection *conn, gw_shared_t *shared)
         snprintf(message, sizeof(message),
                  "Invalid JSON: line %d column %d: %s", error.line,
                  error.column, error.text);
-        return s_send_json(conn, 400, json_pack("{s:s}", "detail", message));
+        return gw_reply_json(conn, 400, json_pack("{s:s}", "detail", message));
     }
     const char *type = ps_json_str(body, "notification_type");
     int64_t id = 0;
@@ -288,13 +138,13 @@ s_webhook(struct mg_connection *conn, gw_shared_t *shared)
                and claims it or reports it decided elsewhere. Our own
                approvals echo back here and find the request applied. */
             char state[32] = "";
-            gw_store_t *store = s_store(shared);
+            gw_store_t *store = gw_reply_store(shared);
             if (store)
                 gw_store_state(store, id, state, sizeof(state));
             bool pending = strcmp(type, "MEDIA_PENDING") == 0;
             bool open = strcmp(state, "in_review") == 0;
             if (pending || open) {
-                s_send_command(shared, "hint", id, type);
+                gw_reply_command(shared, "hint", id, type);
                 answer = json_pack("{s:s,s:I,s:s}", "status", "accepted",
                                    "request_id", (json_int_t)id, "message",
                                    pending ? "queued for moderation"
@@ -310,27 +160,16 @@ s_webhook(struct mg_connection *conn, gw_shared_t *shared)
         answer = json_pack("{s:s,s:s}", "status", "ignored", "reason",
                            "notification type is not moderated");
     json_decref(body);
-    return s_send_json(conn, 200, answer);
+    return gw_reply_json(conn, 200, answer);
 }
 
 /* ---- API -------------------------------------------------------------- */
-
-static bool
-s_query_value(const struct mg_request_info *info, const char *name, char *buf,
-              size_t len)
-{
-    if (!info->query_string)
-        return false;
-    return mg_get_var(info->query_string, strlen(info->query_string), name, buf,
-                      len)
-           >= 0;
-}
 
 static int
 s_health(struct mg_connection *conn, gw_shared_t *shared,
          const gw_principal_t *who)
 {
-    gw_store_t *store = s_store(shared);
+    gw_store_t *store = gw_reply_store(shared);
     bool db_ok = store && gw_store_probe(store) == 0;
     bool healthy = false;
     json_t *doc = gw_health_json(shared->health, ps_time_mono_ms(), db_ok,
@@ -344,7 +183,7 @@ s_health(struct mg_connection *conn, gw_shared_t *shared,
         json_decref(doc);
         doc = json_pack("{s:s}", "status", healthy ? "ok" : "degraded");
     }
-    return s_send_json(conn, healthy ? 200 : 503, doc);
+    return gw_reply_json(conn, healthy ? 200 : 503, doc);
 }
 
 static int
@@ -355,33 +194,36 @@ s_decisions(struct mg_connection *conn, gw_shared_t *shared,
     char text[32];
     int64_t before = 0;
     int64_t limit = 50;
-    if (s_query_value(info, "outcome", outcome, sizeof(outcome))
+    if (gw_query_value(info, "outcome", outcome, sizeof(outcome))
         && strcmp(outcome, "approve") != 0 && strcmp(outcome, "decline") != 0
         && strcmp(outcome, "review") != 0)
-        return s_error(conn, 400,
-                       "query `outcome`: expected approve, decline or review");
-    if (s_query_value(info, "limit", text, sizeof(text))
+        return gw_reply_error(
+            conn, 400, "query `outcome`: expected approve, decline or review");
+    if (gw_query_value(info, "limit", text, sizeof(text))
         && ps_parse_int64(text, 1, 1000, &limit) != 0)
-        return s_error(conn, 400, "query `limit`: expected 1 to 1000");
-    if (s_query_value(info, "before", text, sizeof(text))
+        return gw_reply_error(conn, 400, "query `limit`: expected 1 to 1000");
+    if (gw_query_value(info, "before", text, sizeof(text))
         && ps_parse_int64(text, 1, INT64_MAX, &before) != 0)
-        return s_error(conn, 400, "query `before`: expected a decision id");
-    gw_store_t *store = s_store(shared);
-    return s_send_json(conn, 200,
-                       store ? gw_store_decisions_json(
-                           store, *outcome ? outcome : NULL, before, limit)
-                             : NULL);
+        return gw_reply_error(conn, 400,
+                              "query `before`: expected a decision id");
+    gw_store_t *store = gw_reply_store(shared);
+    return gw_reply_json(conn, 200,
+                         store ? gw_store_decisions_json(
+                             store, *outcome ? outcome : NULL, before, limit)
+                               : NULL);
 }
 
+/* POST /api/v1/reviews/{id}/approve|decline with an optional
+   {"reason": "..."}. */
 static int
 s_staff_decision(struct mg_connection *conn, gw_shared_t *shared,
                  const gw_principal_t *who, int64_t request_id,
                  ps_outcome_t outcome)
 {
     char *text = NULL;
-    long len = s_read_body(conn, &text);
+    long len = gw_read_body(conn, &text);
     if (len == -1)
-        return s_error(conn, 413, "body over 64 KiB");
+        return gw_reply_error(conn, 413, "body over 64 KiB");
     char reason[512] = "";
     if (len > 0) {
         json_t *body = json_loadb(text, (size_t)len, 0, NULL);
@@ -393,71 +235,45 @@ s_staff_decision(struct mg_connection *conn, gw_shared_t *shared,
         json_decref(body);
         if (bad) {
             free(text);
-            return s_error(conn, 400,
-                           "body: expected a JSON object like "
-                           "{\"reason\": \"text\"}");
+            return gw_reply_error(conn, 400,
+                                  "body: expected a JSON object like "
+                                  "{\"reason\": \"text\"}");
         }
     }
     free(text);
-    gw_store_t *store = s_store(shared);
-    if (!store)
-        return s_error(conn, 500, "database unavailable");
-    int taken = gw_store_staff_take(store, request_id);
-    if (taken < 0)
-        return s_error(conn, 500, gw_store_error(store));
-    if (taken == 0)
-        return s_error(conn, 404, "Review not found or already processed");
-
-    pthread_rwlock_rdlock(&shared->config_lock);
-    bool observe_only = shared->config->observe_only;
-    if (!t_overseerr)
-        t_overseerr = ps_overseerr_new(shared->config->overseerr.url,
-                                       shared->config->overseerr.api_key,
-                                       shared->config->overseerr.timeout_ms);
-    pthread_rwlock_unlock(&shared->config_lock);
-
-    int64_t status = -1;
-    char detail[512] = "";
-    gw_apply_rc_t rc = GW_APPLY_DONE;
-    if (!observe_only) {
-        if (t_overseerr)
-            rc = gw_apply(t_overseerr, request_id, outcome, &status, detail,
-                          sizeof(detail));
-        else {
-            rc = GW_APPLY_RETRY;
-            snprintf(detail, sizeof(detail), "out of memory");
-        }
+    gw_staff_result_t result;
+    gw_staff_decide(shared, who, request_id, outcome, reason, &result);
+    switch (result.rc) {
+        case GW_STAFF_NOT_FOUND:
+            return gw_reply_error(conn, 404, result.detail);
+        case GW_STAFF_FAILED:
+            return gw_reply_error(conn, 500, result.detail);
+        case GW_STAFF_ELSEWHERE:
+            return gw_reply_json(
+                conn, 409,
+                json_pack("{s:s,s:I,s:I}", "error",
+                          "already decided in Overseerr; the review is "
+                          "closed",
+                          "request_id", (json_int_t)request_id,
+                          "overseerr_status",
+                          (json_int_t)result.overseerr_status));
+        case GW_STAFF_NOT_TAKEN:
+            return gw_reply_json(
+                conn, 502,
+                json_pack("{s:s,s:s,s:I}", "error",
+                          "Overseerr did not take the decision; the review "
+                          "stays open",
+                          "detail", result.detail, "request_id",
+                          (json_int_t)request_id));
+        case GW_STAFF_APPLIED:
+            break;
     }
-    if (gw_store_staff_finish(store, request_id, outcome, who->name, reason, rc,
-                              status, detail, ps_time_now_ms())
-        != 0)
-        return s_error(conn, 500, gw_store_error(store));
-    s_nudge(shared, NULL);
-    if (rc == GW_APPLY_ELSEWHERE)
-        return s_send_json(conn, 409,
-                           json_pack("{s:s,s:I,s:I}", "error",
-                                     "already decided in Overseerr; the "
-                                     "review is closed",
-                                     "request_id", (json_int_t)request_id,
-                                     "overseerr_status", (json_int_t)status));
-    if (rc == GW_APPLY_RETRY) {
-        ps_log_warn("staff decision not applied req=%lld err=\"%s\"",
-                    (long long)request_id, detail);
-        return s_send_json(conn, 502,
-                           json_pack("{s:s,s:s,s:I}", "error",
-                                     "Overseerr did not take the decision; "
-                                     "the review stays open",
-                                     "detail", detail, "request_id",
-                                     (json_int_t)request_id));
-    }
-    ps_log_info("staff decided req=%lld outcome=%s", (long long)request_id,
-                ps_outcome_name(outcome));
-    return s_send_json(
+    return gw_reply_json(
         conn, 200,
         json_pack("{s:b,s:I,s:s,s:s}", "success", 1, "request_id",
                   (json_int_t)request_id, "outcome", ps_outcome_name(outcome),
                   "state",
-                  observe_only ? "decided (observe only)" : "applied"));
+                  result.observe_only ? "decided (observe only)" : "applied"));
 }
 
 /* POST /api/v1/backtest?last=N with a draft config.yaml as the body. */
@@ -467,18 +283,18 @@ s_backtest(struct mg_connection *conn, gw_shared_t *shared,
 {
     char text[32];
     int64_t last = 200;
-    if (s_query_value(info, "last", text, sizeof(text))
+    if (gw_query_value(info, "last", text, sizeof(text))
         && ps_parse_int64(text, 1, GW_BACKTEST_MAX, &last) != 0)
-        return s_error(conn, 400, "query `last`: expected 1 to 100000");
+        return gw_reply_error(conn, 400, "query `last`: expected 1 to 100000");
     char *body = NULL;
-    long len = s_read_body_max(conn, GW_MAX_DRAFT, &body);
+    long len = gw_read_body_max(conn, GW_MAX_DRAFT, &body);
     if (len == -1)
-        return s_error(conn, 413, "draft config over 1 MiB");
+        return gw_reply_error(conn, 413, "draft config over 1 MiB");
     if (len <= 0) {
         free(body);
-        return s_error(conn, 400,
-                       "body: send the draft config.yaml as the request "
-                       "body");
+        return gw_reply_error(conn, 400,
+                              "body: send the draft config.yaml as the request "
+                              "body");
     }
     /* The loader reads files; the draft goes to a private temporary one. */
     char path[] = "/tmp/plexstaffai-draft-XXXXXX";
@@ -490,7 +306,7 @@ s_backtest(struct mg_connection *conn, gw_shared_t *shared,
     if (!written) {
         if (fd >= 0)
             unlink(path);
-        return s_error(conn, 500, "cannot stage the draft");
+        return gw_reply_error(conn, 500, "cannot stage the draft");
     }
     ps_config_issues_t errors = {0};
     ps_config_t *draft = ps_config_load(path, &errors, NULL);
@@ -505,19 +321,19 @@ s_backtest(struct mg_connection *conn, gw_shared_t *shared,
             json_array_append_new(list, json_string(line));
         }
         ps_config_issues_clear(&errors);
-        return s_send_json(conn, 400,
-                           json_pack("{s:s,s:o}", "error",
-                                     "the draft config is invalid", "errors",
-                                     list));
+        return gw_reply_json(conn, 400,
+                             json_pack("{s:s,s:o}", "error",
+                                       "the draft config is invalid", "errors",
+                                       list));
     }
     char err[256];
-    gw_store_t *store = s_store(shared);
+    gw_store_t *store = gw_reply_store(shared);
     json_t *report =
         store ? gw_backtest_run(store, draft, last, err, sizeof(err)) : NULL;
     ps_config_destroy(&draft);
     if (!report)
-        return s_error(conn, 500, store ? err : "database unavailable");
-    return s_send_json(conn, 200, report);
+        return gw_reply_error(conn, 500, store ? err : "database unavailable");
+    return gw_reply_json(conn, 200, report);
 }
 
 /* GET /api/v1/costs?days=&last= */
@@ -528,13 +344,13 @@ s_costs(struct mg_connection *conn, gw_shared_t *shared,
     char text[32];
     int64_t days = 30;
     int64_t last = 50;
-    if (s_query_value(info, "days", text, sizeof(text))
+    if (gw_query_value(info, "days", text, sizeof(text))
         && ps_parse_int64(text, 1, 3660, &days) != 0)
-        return s_error(conn, 400, "query `days`: expected 1 to 3660");
-    if (s_query_value(info, "last", text, sizeof(text))
+        return gw_reply_error(conn, 400, "query `days`: expected 1 to 3660");
+    if (gw_query_value(info, "last", text, sizeof(text))
         && ps_parse_int64(text, 0, 1000, &last) != 0)
-        return s_error(conn, 400, "query `last`: expected 0 to 1000");
-    gw_store_t *store = s_store(shared);
+        return gw_reply_error(conn, 400, "query `last`: expected 0 to 1000");
+    gw_store_t *store = gw_reply_store(shared);
     int64_t now = ps_time_now_ms();
     double spent = 0;
     json_t *doc = gw_store_costs_json(store, now, days, last);
@@ -542,7 +358,7 @@ s_costs(struct mg_connection *conn, gw_shared_t *shared,
         || gw_store_spent_since(store, ps_time_local_day_start_ms(now), &spent)
                != 0) {
         json_decref(doc);
-        return s_error(conn, 500, gw_store_error(store));
+        return gw_reply_error(conn, 500, gw_store_error(store));
     }
     pthread_rwlock_rdlock(&shared->config_lock);
     double budget = shared->config->ai.daily_budget_usd;
@@ -550,7 +366,7 @@ s_costs(struct mg_connection *conn, gw_shared_t *shared,
     json_object_set_new(
         doc, "today",
         json_pack("{s:f,s:f}", "spent_usd", spent, "budget_usd", budget));
-    return s_send_json(conn, 200, doc);
+    return gw_reply_json(conn, 200, doc);
 }
 
 /* GET /api/v1/stats: the counts aggregate whole tables (hundreds of ms
@@ -590,10 +406,10 @@ s_stats(struct mg_connection *conn, gw_shared_t *shared, gw_store_t *store)
             pthread_mutex_unlock(&shared->stats_lock);
         }
         if (!body)
-            return s_error(conn, 500, gw_store_error(store));
+            return gw_reply_error(conn, 500, gw_store_error(store));
     }
-    int rc = s_send(conn, 200, "application/json",
-                    "Cache-Control: no-store\r\n", body, strlen(body));
+    int rc = gw_reply(conn, 200, "application/json",
+                      "Cache-Control: no-store\r\n", body, strlen(body));
     free(body);
     return rc;
 }
@@ -601,26 +417,6 @@ s_stats(struct mg_connection *conn, gw_shared_t *shared, gw_store_t *store)
 /* ---- logins ------------------------------------------------------------ */
 
 #define GW_COOKIE "ps_session"
-
-/* Reads {"username", "password"} or {"name", "role"}-style bodies. */
-static json_t *
-s_json_body(struct mg_connection *conn, int *status, const char **why)
-{
-    char *text = NULL;
-    long len = s_read_body(conn, &text);
-    json_t *body = len > 0 ? json_loadb(text, (size_t)len, 0, NULL) : NULL;
-    free(text);
-    if (len == -1) {
-        *status = 413;
-        *why = "body over 64 KiB";
-    } else if (!json_is_object(body)) {
-        *status = 400;
-        *why = "body: expected a JSON object";
-        json_decref(body);
-        body = NULL;
-    }
-    return body;
-}
 
 static int
 s_login(struct mg_connection *conn, gw_shared_t *shared,
@@ -632,7 +428,7 @@ s_login(struct mg_connection *conn, gw_shared_t *shared,
         char header[64];
         snprintf(header, sizeof(header), "Retry-After: %lld\r\n",
                  (long long)retry);
-        return s_send_json_with(
+        return gw_reply_json_with(
             conn, 429,
             json_pack("{s:s}", "error",
                       "too many failed logins from this address; try again "
@@ -641,18 +437,19 @@ s_login(struct mg_connection *conn, gw_shared_t *shared,
     }
     int status = 400;
     const char *why = NULL;
-    json_t *body = s_json_body(conn, &status, &why);
+    json_t *body = gw_read_json_body(conn, &status, &why);
     if (!body)
-        return s_error(conn, status, why);
+        return gw_reply_error(conn, status, why);
     const char *username = ps_json_str(body, "username");
     const char *password = ps_json_str(body, "password");
     if (!username || !password) {
         json_decref(body);
-        return s_error(conn, 400,
-                       "body: expected {\"username\": ..., \"password\": "
-                       "...}");
+        return gw_reply_error(
+            conn, 400,
+            "body: expected {\"username\": ..., \"password\": "
+            "...}");
     }
-    gw_store_t *store = s_store(shared);
+    gw_store_t *store = gw_reply_store(shared);
     char token[GW_AUTH_TOKEN_LEN];
     gw_principal_t who;
     int rc = store ? gw_auth_login(store, shared->auth_key, username, password,
@@ -660,11 +457,11 @@ s_login(struct mg_connection *conn, gw_shared_t *shared,
                    : -1;
     json_decref(body);
     if (rc < 0)
-        return s_error(conn, 500, "cannot check the login");
+        return gw_reply_error(conn, 500, "cannot check the login");
     if (rc > 0) {
         gw_auth_limit_failed(client, ps_time_mono_ms());
         ps_log_warn("failed login from %s", client);
-        return s_error(conn, 401, "wrong username or password");
+        return gw_reply_error(conn, 401, "wrong username or password");
     }
     char cookie[256];
     snprintf(cookie, sizeof(cookie),
@@ -673,10 +470,11 @@ s_login(struct mg_connection *conn, gw_shared_t *shared,
              token, (long long)(GW_AUTH_SESSION_MS / 1000));
     sodium_memzero(token, sizeof(token));
     ps_log_info("login user=%s role=%s", who.name, gw_role_name(who.role));
-    return s_send_json_with(conn, 200,
-                            json_pack("{s:s,s:s,s:s}", "user", who.name, "role",
-                                      gw_role_name(who.role), "csrf", who.csrf),
-                            cookie);
+    return gw_reply_json_with(conn, 200,
+                              json_pack("{s:s,s:s,s:s}", "user", who.name,
+                                        "role", gw_role_name(who.role), "csrf",
+                                        who.csrf),
+                              cookie);
 }
 
 static int
@@ -684,25 +482,25 @@ s_logout(struct mg_connection *conn, gw_shared_t *shared)
 {
     char token[GW_AUTH_TOKEN_LEN];
     const char *cookies = mg_get_header(conn, "Cookie");
-    gw_store_t *store = s_store(shared);
+    gw_store_t *store = gw_reply_store(shared);
     if (cookies && store
         && mg_get_cookie(cookies, GW_COOKIE, token, sizeof(token)) > 0)
         gw_auth_logout(store, shared->auth_key, token);
-    return s_send_json_with(conn, 200,
-                            json_pack("{s:s}", "status", "logged out"),
-                            "Set-Cookie: " GW_COOKIE "=; HttpOnly; "
-                            "SameSite=Strict; Path=/; Max-Age=0\r\n");
+    return gw_reply_json_with(conn, 200,
+                              json_pack("{s:s}", "status", "logged out"),
+                              "Set-Cookie: " GW_COOKIE "=; HttpOnly; "
+                              "SameSite=Strict; Path=/; Max-Age=0\r\n");
 }
 
 static int
 s_session(struct mg_connection *conn, const gw_principal_t *who)
 {
     if (who->role == GW_ROLE_NONE)
-        return s_error(conn, 401, "login required");
-    return s_send_json(conn, 200,
-                       json_pack("{s:s,s:s,s:s,s:b}", "user", who->name, "role",
-                                 gw_role_name(who->role), "csrf", who->csrf,
-                                 "token", who->by_token));
+        return gw_reply_error(conn, 401, "login required");
+    return gw_reply_json(conn, 200,
+                         json_pack("{s:s,s:s,s:s,s:b}", "user", who->name,
+                                   "role", gw_role_name(who->role), "csrf",
+                                   who->csrf, "token", who->by_token));
 }
 
 static int
@@ -710,20 +508,20 @@ s_token_create(struct mg_connection *conn, gw_shared_t *shared)
 {
     int status = 400;
     const char *why = NULL;
-    json_t *body = s_json_body(conn, &status, &why);
+    json_t *body = gw_read_json_body(conn, &status, &why);
     if (!body)
-        return s_error(conn, status, why);
+        return gw_reply_error(conn, status, why);
     const char *name = ps_json_str(body, "name");
     gw_role_t role;
     if (!name || !*name
         || gw_role_parse(ps_json_str(body, "role"), &role) != 0) {
         json_decref(body);
-        return s_error(conn, 400,
-                       "body: expected {\"name\": \"...\", \"role\": "
-                       "\"viewer\" | \"staff\" | \"admin\"}");
+        return gw_reply_error(conn, 400,
+                              "body: expected {\"name\": \"...\", \"role\": "
+                              "\"viewer\" | \"staff\" | \"admin\"}");
     }
     char token[GW_AUTH_TOKEN_LEN];
-    gw_store_t *store = s_store(shared);
+    gw_store_t *store = gw_reply_store(shared);
     int rc = store ? gw_auth_token_create(store, shared->auth_key, name, role,
                                           ps_time_now_ms(), token)
                    : -1;
@@ -734,125 +532,106 @@ s_token_create(struct mg_connection *conn, gw_shared_t *shared)
                          : NULL;
     json_decref(body);
     sodium_memzero(token, sizeof(token));
-    return rc == 0 ? s_send_json(conn, 201, answer)
-                   : s_error(conn, 500, "cannot create the token");
-}
-
-/* Parses "/prefix/{id}/suffix" style paths: the id after `prefix`, and
-   what follows it into rest. Returns 0, or -1. */
-static int
-s_path_id(const char *uri, const char *prefix, int64_t *id, char *rest,
-          size_t rest_len)
-{
-    size_t plen = strlen(prefix);
-    if (strncmp(uri, prefix, plen) != 0)
-        return -1;
-    const char *start = uri + plen;
-    const char *slash = strchr(start, '/');
-    char number[24];
-    size_t n = slash ? (size_t)(slash - start) : strlen(start);
-    if (n == 0 || n >= sizeof(number))
-        return -1;
-    memcpy(number, start, n);
-    number[n] = '\0';
-    if (ps_parse_int64(number, 1, INT64_MAX, id) != 0)
-        return -1;
-    snprintf(rest, rest_len, "%s", slash ? slash : "");
-    return 0;
+    return rc == 0 ? gw_reply_json(conn, 201, answer)
+                   : gw_reply_error(conn, 500, "cannot create the token");
 }
 
 static int
-s_api(struct mg_connection *conn, gw_shared_t *shared,
-      const struct mg_request_info *info, const gw_principal_t *who)
+s_api(const gw_req_t *req)
 {
-    const char *uri = info->local_uri;
-    bool get = strcmp(info->request_method, "GET") == 0;
-    bool post = strcmp(info->request_method, "POST") == 0;
+    struct mg_connection *conn = req->conn;
+    gw_shared_t *shared = req->shared;
+    const struct mg_request_info *info = req->info;
+    const gw_principal_t *who = req->who;
+    const char *uri = req->uri;
+    bool get = req->get;
+    bool post = req->post;
     int64_t id = 0;
     char rest[64];
-    gw_store_t *store = s_store(shared);
+    gw_store_t *store = gw_reply_store(shared);
 
     if (strcmp(uri, "/api/v1/health") == 0)
         return get ? s_health(conn, shared, who)
-                   : s_error(conn, 405, "use GET /api/v1/health");
+                   : gw_reply_error(conn, 405, "use GET /api/v1/health");
     if (strcmp(uri, "/api/v1/login") == 0)
         return post ? s_login(conn, shared, info)
-                    : s_error(conn, 405, "use POST /api/v1/login");
+                    : gw_reply_error(conn, 405, "use POST /api/v1/login");
     if (strcmp(uri, "/api/v1/logout") == 0)
         return post ? s_logout(conn, shared)
-                    : s_error(conn, 405, "use POST /api/v1/logout");
+                    : gw_reply_error(conn, 405, "use POST /api/v1/logout");
     if (strcmp(uri, "/api/v1/session") == 0)
         return get ? s_session(conn, who)
-                   : s_error(conn, 405, "use GET /api/v1/session");
+                   : gw_reply_error(conn, 405, "use GET /api/v1/session");
     if (strcmp(uri, "/api/v1/tokens") == 0)
         return post ? s_token_create(conn, shared)
-                    : s_error(conn, 405, "use POST /api/v1/tokens");
+                    : gw_reply_error(conn, 405, "use POST /api/v1/tokens");
     if (!store)
-        return s_error(conn, 503, "database unavailable");
+        return gw_reply_error(conn, 503, "database unavailable");
     if (strcmp(uri, "/api/v1/stats") == 0)
         return get ? s_stats(conn, shared, store)
-                   : s_error(conn, 405, "use GET /api/v1/stats");
+                   : gw_reply_error(conn, 405, "use GET /api/v1/stats");
     if (strcmp(uri, "/api/v1/decisions") == 0)
         return get ? s_decisions(conn, shared, info)
-                   : s_error(conn, 405, "use GET /api/v1/decisions");
+                   : gw_reply_error(conn, 405, "use GET /api/v1/decisions");
     if (strcmp(uri, "/api/v1/reviews") == 0)
-        return get ? s_send_json(conn, 200, gw_store_reviews_json(store))
-                   : s_error(conn, 405, "use GET /api/v1/reviews");
+        return get ? gw_reply_json(conn, 200, gw_store_reviews_json(store))
+                   : gw_reply_error(conn, 405, "use GET /api/v1/reviews");
     if (strcmp(uri, "/api/v1/scan") == 0) {
         if (!post)
-            return s_error(conn, 405,
-                           "use POST /api/v1/scan: a GET never changes "
-                           "anything");
-        s_send_command(shared, "scan", 0, "requested over the API");
-        return s_send_json(conn, 202,
-                           json_pack("{s:s,s:s}", "status", "scan requested",
-                                     "progress", "/api/v1/health"));
+            return gw_reply_error(conn, 405,
+                                  "use POST /api/v1/scan: a GET never changes "
+                                  "anything");
+        gw_reply_command(shared, "scan", 0, "requested over the API");
+        return gw_reply_json(conn, 202,
+                             json_pack("{s:s,s:s}", "status", "scan requested",
+                                       "progress", "/api/v1/health"));
     }
     if (strcmp(uri, "/api/v1/costs") == 0)
         return get ? s_costs(conn, shared, info)
-                   : s_error(conn, 405, "use GET /api/v1/costs");
+                   : gw_reply_error(conn, 405, "use GET /api/v1/costs");
     if (strcmp(uri, "/api/v1/backtest") == 0)
         return post ? s_backtest(conn, shared, info)
-                    : s_error(conn, 405,
-                              "use POST /api/v1/backtest with the draft "
-                              "config as the body");
-    if (s_path_id(uri, "/api/v1/reviews/", &id, rest, sizeof(rest)) == 0) {
+                    : gw_reply_error(conn, 405,
+                                     "use POST /api/v1/backtest with the draft "
+                                     "config as the body");
+    if (gw_path_id(uri, "/api/v1/reviews/", &id, rest, sizeof(rest)) == 0) {
         bool approve = strcmp(rest, "/approve") == 0;
         if (!approve && strcmp(rest, "/decline") != 0)
-            return s_error(conn, 404, "no such route");
+            return gw_reply_error(conn, 404, "no such route");
         if (!post)
-            return s_error(conn, 405, "use POST for review decisions");
+            return gw_reply_error(conn, 405, "use POST for review decisions");
         return s_staff_decision(conn, shared, who, id,
                                 approve ? PS_OUTCOME_APPROVE
                                         : PS_OUTCOME_DECLINE);
     }
-    if (s_path_id(uri, "/api/v1/requests/", &id, rest, sizeof(rest)) == 0) {
+    if (gw_path_id(uri, "/api/v1/requests/", &id, rest, sizeof(rest)) == 0) {
         if (strcmp(rest, "/rejudge") == 0) {
             if (!post)
-                return s_error(conn, 405, "use POST to re-judge");
+                return gw_reply_error(conn, 405, "use POST to re-judge");
             int rc = gw_store_rejudge(store, id, ps_time_now_ms());
             if (rc < 0)
-                return s_error(conn, 500, gw_store_error(store));
+                return gw_reply_error(conn, 500, gw_store_error(store));
             if (rc == 0)
-                return s_error(conn, 409,
-                               "request unknown, applied or being judged");
-            s_send_command(shared, "rejudge", id, "staff asked");
-            return s_send_json(conn, 202,
-                               json_pack("{s:s,s:I}", "status",
-                                         "re-judge requested", "request_id",
-                                         (json_int_t)id));
+                return gw_reply_error(
+                    conn, 409, "request unknown, applied or being judged");
+            gw_reply_command(shared, "rejudge", id, "staff asked");
+            return gw_reply_json(conn, 202,
+                                 json_pack("{s:s,s:I}", "status",
+                                           "re-judge requested", "request_id",
+                                           (json_int_t)id));
         }
         if (*rest)
-            return s_error(conn, 404, "no such route");
+            return gw_reply_error(conn, 404, "no such route");
         if (!get)
-            return s_error(conn, 405, "use GET");
+            return gw_reply_error(conn, 405, "use GET");
         bool found = false;
         json_t *doc = gw_store_request_json(store, id, &found);
         if (!found && !doc)
-            return s_error(conn, 404, "request not known to PlexStaffAI");
-        return s_send_json(conn, 200, doc);
+            return gw_reply_error(conn, 404,
+                                  "request not known to PlexStaffAI");
+        return gw_reply_json(conn, 200, doc);
     }
-    return s_error(conn, 404, "no such route");
+    return gw_reply_error(conn, 404, "no such route");
 }
 
 /* ---- static files ----------------------------------------------------- */
@@ -890,15 +669,15 @@ s_file(struct mg_connection *conn, gw_shared_t *shared, const char *uri)
         uri = "/costs.html";
     /* Only plain names below web_root: no "..", no hidden files. */
     if (strstr(uri, "..") || strstr(uri, "/.") || strchr(uri, '\\'))
-        return s_error(conn, 404, "not found");
+        return gw_reply_error(conn, 404, "not found");
     char path[2048];
     int n = snprintf(path, sizeof(path), "%s%s", shared->web_root, uri);
     if (n < 0 || (size_t)n >= sizeof(path))
-        return s_error(conn, 404, "not found");
+        return gw_reply_error(conn, 404, "not found");
     struct stat info;
     if (stat(path, &info) != 0 || !S_ISREG(info.st_mode)
         || info.st_size > GW_MAX_FILE)
-        return s_error(conn, 404, "not found");
+        return gw_reply_error(conn, 404, "not found");
     FILE *file = fopen(path, "rb");
     char *data = file ? malloc((size_t)info.st_size + 1) : NULL;
     size_t len = data ? fread(data, 1, (size_t)info.st_size, file) : 0;
@@ -906,10 +685,10 @@ s_file(struct mg_connection *conn, gw_shared_t *shared, const char *uri)
         fclose(file);
     if (!data || len != (size_t)info.st_size) {
         free(data);
-        return s_error(conn, 500, "cannot read file");
+        return gw_reply_error(conn, 500, "cannot read file");
     }
-    int rc = s_send(conn, 200, s_content_type(path),
-                    "Cache-Control: no-cache\r\n", data, len);
+    int rc = gw_reply(conn, 200, s_content_type(path),
+                      "Cache-Control: no-cache\r\n", data, len);
     free(data);
     return rc;
 }
@@ -959,7 +738,7 @@ static void
 s_identify(struct mg_connection *conn, gw_shared_t *shared, gw_principal_t *who)
 {
     memset(who, 0, sizeof(*who));
-    gw_store_t *store = s_store(shared);
+    gw_store_t *store = gw_reply_store(shared);
     if (!store)
         return;
     const char *authorization = mg_get_header(conn, "Authorization");
@@ -999,7 +778,7 @@ gw_http_handle(struct mg_connection *conn, void *cbdata)
     const char *method = info->request_method;
     if (strcmp(uri, "/webhook/overseerr") == 0) {
         if (strcmp(method, "POST") != 0)
-            return s_error(conn, 405, "use POST /webhook/overseerr");
+            return gw_reply_error(conn, 405, "use POST /webhook/overseerr");
         return s_webhook(conn, shared);
     }
     gw_principal_t who;
@@ -1008,23 +787,31 @@ gw_http_handle(struct mg_connection *conn, void *cbdata)
     bool api = strncmp(uri, "/api/", 5) == 0;
     if (who.role < needed) {
         if (who.role != GW_ROLE_NONE)
-            return s_send_json(conn, 403,
-                               json_pack("{s:s,s:s}", "error",
-                                         "your role does not allow this",
-                                         "needs", gw_role_name(needed)));
+            return gw_reply_json(conn, 403,
+                                 json_pack("{s:s,s:s}", "error",
+                                           "your role does not allow this",
+                                           "needs", gw_role_name(needed)));
         if (api)
-            return s_error(conn, 401, "login required");
-        return s_send(conn, 302, "text/plain; charset=utf-8",
-                      "Location: /login.html\r\n", "login required\n", 15);
+            return gw_reply_error(conn, 401, "login required");
+        return gw_reply(conn, 302, "text/plain; charset=utf-8",
+                        "Location: /login.html\r\n", "login required\n", 15);
     }
     bool changes = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
     if (changes && who.role != GW_ROLE_NONE && !s_csrf_ok(conn, &who))
-        return s_error(conn, 403,
-                       "missing or wrong X-CSRF-Token: reload the page");
+        return gw_reply_error(conn, 403,
+                              "missing or wrong X-CSRF-Token: reload the page");
+    gw_req_t req = {.conn = conn,
+                    .shared = shared,
+                    .info = info,
+                    .uri = uri,
+                    .method = method,
+                    .get = !changes,
+                    .post = strcmp(method, "POST") == 0,
+                    .who = &who};
     if (api)
-        return s_api(conn, shared, info, &who);
+        return s_api(&req);
     if (strcmp(info->request_method, "GET") != 0
         && strcmp(info->request_method, "HEAD") != 0)
-        return s_error(conn, 405, "only GET serves dashboard files");
+        return gw_reply_error(conn, 405, "only GET serves dashboard files");
     return s_file(conn, shared, uri);
 }

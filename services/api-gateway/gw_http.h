@@ -1,10 +1,8 @@
 /*  gw_http - the gateway's HTTP side: REST API, webhook, dashboard files.
 
-    civetweb calls gw_http_handle from its worker threads. Each worker gets
-    its own store connection, Overseerr client and inproc socket on first
-    use (thread-local), freed by gw_http_thread_exit. Every response is
-    written in a single mg_write (TOOLCHAIN.md: Nagle + delayed ACK cost
-    40 ms per response otherwise) with security headers.                  */
+    civetweb calls gw_http_handle from its worker threads. It decides who
+    is calling and whether their role allows the route, then hands the
+    call to the route modules (gw_reply.h says what they share).         */
 #ifndef GW_HTTP_H_INCLUDED
 #define GW_HTTP_H_INCLUDED
 
@@ -15,8 +13,5 @@
 /* The catch-all request handler; cbdata is the gw_shared_t. Returns the
    HTTP status sent. */
 int gw_http_handle(struct mg_connection *conn, void *cbdata);
-
-/* Frees the calling worker thread's resources (civetweb exit_thread). */
-void gw_http_thread_exit(void);
 
 #endif
