@@ -40,6 +40,9 @@ if [[ -z "$dir" ]]; then
     if [[ "$sanitize" == ON ]]; then dir=build-asan; else dir=build; fi
 fi
 
+# The dashboard's front-end libraries (npm, pinned) into web/vendor.
+./deploy/web-vendor.sh
+
 # Every option is passed explicitly, so a cached value from an earlier
 # run never changes what this run builds.
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$build_type" \

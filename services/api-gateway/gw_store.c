@@ -125,6 +125,12 @@ gw_store_destroy(gw_store_t **self_p)
     *self_p = NULL;
 }
 
+sqlite3 *
+gw_store_sqlite(gw_store_t *self)
+{
+    return self->db;
+}
+
 const char *
 gw_store_error(const gw_store_t *self)
 {

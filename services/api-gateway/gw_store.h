@@ -12,6 +12,7 @@
 #define GW_STORE_H_INCLUDED
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,6 +43,11 @@ void gw_store_destroy(gw_store_t **self_p);
 
 /* The last database error. */
 const char *gw_store_error(const gw_store_t *self);
+
+/* The connection itself, for the gateway modules that keep their own
+   queries next to their routes (gw_api.c, gw_import.c, ...): the schema
+   and its migrations stay here. Owned by the store. */
+sqlite3 *gw_store_sqlite(gw_store_t *self);
 
 /* Grants the ids that are unknown, released, or in flight with an expired
    lease; writes them to granted (room for count) and their number to
