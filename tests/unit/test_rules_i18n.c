@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *s_languages[] = {"en", "fr"};
+static const char *s_languages[] = {"en", "fr", "es", "de", "it"};
 
 static json_t *
 s_catalog(const char *lang)
