@@ -169,7 +169,7 @@ function renderTokens() {
       PS.el("td", token.last_used_at ? PS.when(token.last_used_at) : PS.t("settings.tokens.never"), "nowrap"),
     );
     const action = PS.el("td");
-    action.append(deleteButton("settings.tokens.revoke", () => revokeToken(token)));
+    action.append(deleteButton("settings.tokens.revoke", guarded("tokens-notice", () => revokeToken(token))));
     row.append(action);
     return row;
   });
@@ -189,7 +189,7 @@ function renderAccounts() {
     const action = PS.el("td");
     // Deleting the account you are logged in with would lock you out.
     if (account.username === PS.user) action.append(PS.el("span", PS.t("settings.accounts.you"), "muted"));
-    else action.append(deleteButton("settings.accounts.delete", () => deleteAccount(account)));
+    else action.append(deleteButton("settings.accounts.delete", guarded("accounts-notice", () => deleteAccount(account))));
     row.append(action);
     return row;
   });
@@ -225,6 +225,18 @@ async function loadTokens() {
 async function loadAccounts() {
   view.accounts = await loadList("/api/v1/accounts", "accounts", "accounts-notice");
   renderAccounts();
+}
+
+// Runs an admin action; a gateway that cannot be reached is reported in
+// the section's notice instead of failing silently.
+function guarded(noticeId, action) {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (err) {
+      showNotice(noticeId, "settings.unreachable", { error: err.message });
+    }
+  };
 }
 
 async function createToken(event) {
@@ -316,9 +328,9 @@ PS.start("settings").then((ok) => {
   if (!PS.can("admin")) return;
   document.getElementById("tokens").hidden = false;
   document.getElementById("accounts").hidden = false;
-  document.getElementById("token-form").addEventListener("submit", createToken);
+  document.getElementById("token-form").addEventListener("submit", guarded("tokens-notice", createToken));
   document.getElementById("copy-token").addEventListener("click", copyToken);
-  document.getElementById("account-form").addEventListener("submit", createAccount);
+  document.getElementById("account-form").addEventListener("submit", guarded("accounts-notice", createAccount));
   loadTokens();
   loadAccounts();
 });
