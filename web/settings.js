@@ -30,6 +30,10 @@ function roleName(role) {
   return ROLES.includes(role) ? PS.t(`settings.role.${role}`) : String(role || "");
 }
 
+function shortWhen(ms) {
+  return ms ? new Date(ms).toLocaleString(PS.lang, { dateStyle: "short", timeStyle: "short" }) : "";
+}
+
 async function errorOf(response) {
   try {
     const body = await response.json();
@@ -165,8 +169,8 @@ function renderTokens() {
     row.append(
       PS.el("td", token.name || ""),
       PS.el("td", roleName(token.role)),
-      PS.el("td", PS.when(token.created_at), "nowrap"),
-      PS.el("td", token.last_used_at ? PS.when(token.last_used_at) : PS.t("settings.tokens.never"), "nowrap"),
+      PS.el("td", shortWhen(token.created_at), "nowrap"),
+      PS.el("td", token.last_used_at ? shortWhen(token.last_used_at) : PS.t("settings.tokens.never"), "nowrap"),
     );
     const action = PS.el("td");
     action.append(deleteButton("settings.tokens.revoke", guarded("tokens-notice", () => revokeToken(token))));
@@ -184,7 +188,7 @@ function renderAccounts() {
     row.append(
       PS.el("td", account.username || ""),
       PS.el("td", roleName(account.role)),
-      PS.el("td", PS.when(account.created_at), "nowrap"),
+      PS.el("td", shortWhen(account.created_at), "nowrap"),
     );
     const action = PS.el("td");
     // Deleting the account you are logged in with would lock you out.
