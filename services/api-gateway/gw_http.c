@@ -145,7 +145,13 @@ s_webhook(struct mg_connection *conn, gw_shared_t *shared)
                 gw_store_state(store, id, state, sizeof(state));
             bool pending = strcmp(type, "MEDIA_PENDING") == 0;
             bool open = strcmp(state, "in_review") == 0;
-            if (pending || open) {
+            /* Decided here already: the prototype's "skipped" answer,
+               and no Overseerr read for the poller. */
+            bool processed = strcmp(state, "decided") == 0
+                             || strcmp(state, "applying") == 0
+                             || strcmp(state, "applied") == 0
+                             || strcmp(state, "decided_elsewhere") == 0;
+            if ((pending && !processed) || open) {
                 gw_reply_command(shared, "hint", id, type);
                 answer = json_pack("{s:s,s:I,s:s}", "status", "accepted",
                                    "request_id", (json_int_t)id, "message",
