@@ -228,16 +228,50 @@ s_insert_decision(s_import_t *imp, const s_row_t *row, int64_t *id)
 }
 
 /* Every prototype decisions row, oldest first. */
+/* Prepares SELECT of `columns` from `table` in row order. A column the
+   file lacks (an older prototype) reads as NULL rather than failing the
+   import. Returns the statement, or NULL with imp->err set. */
+static sqlite3_stmt *
+s_select(s_import_t *imp, const char *table, const char *const *columns,
+         size_t count)
+{
+    char sql[512] = "SELECT ";
+    size_t used = strlen(sql);
+    for (size_t i = 0; i < count; i++) {
+        const char *name =
+            s_has_column(imp->from, table, columns[i]) ? columns[i] : "NULL";
+        int n = snprintf(sql + used, sizeof(sql) - used, "%s%s", i ? ", " : "",
+                         name);
+        if (n < 0 || (size_t)n >= sizeof(sql) - used) {
+            snprintf(imp->err, imp->errlen, "reading %s: query too long",
+                     table);
+            return NULL;
+        }
+        used += (size_t)n;
+    }
+    int n = snprintf(sql + used, sizeof(sql) - used, " FROM %s ORDER BY rowid",
+                     table);
+    sqlite3_stmt *stmt = NULL;
+    if (n < 0 || (size_t)n >= sizeof(sql) - used
+        || sqlite3_prepare_v2(imp->from, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        s_fail(imp, imp->from, table);
+        sqlite3_finalize(stmt);
+        return NULL;
+    }
+    return stmt;
+}
+
 static int
 s_import_decisions(s_import_t *imp)
 {
-    static const char sql[] =
-        "SELECT request_id, title, username, media_type, decision, reason,"
-        " confidence, rule_matched, request_data, timestamp FROM decisions"
-        " ORDER BY id";
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(imp->from, sql, -1, &stmt, NULL) != SQLITE_OK)
-        return s_fail(imp, imp->from, "read decisions");
+    static const char *const columns[] = {
+        "request_id",   "title",    "username",   "media_type",
+        "decision",     "reason",   "confidence", "rule_matched",
+        "request_data", "timestamp"};
+    sqlite3_stmt *stmt = s_select(imp, "decisions", columns,
+                                  sizeof(columns) / sizeof(columns[0]));
+    if (!stmt)
+        return -1;
     int rc;
     int result = 0;
     while (result == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -422,13 +456,14 @@ s_import_review(s_import_t *imp, sqlite3_stmt *review)
 static int
 s_import_reviews(s_import_t *imp)
 {
-    static const char sql[] =
-        "SELECT request_id, title, username, media_type, request_data,"
-        " ai_decision, ai_reason, ai_confidence, status, created_at"
-        " FROM pending_reviews ORDER BY id";
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(imp->from, sql, -1, &stmt, NULL) != SQLITE_OK)
-        return s_fail(imp, imp->from, "read pending_reviews");
+    static const char *const columns[] = {
+        "request_id",   "title",       "username",  "media_type",
+        "request_data", "ai_decision", "ai_reason", "ai_confidence",
+        "status",       "created_at"};
+    sqlite3_stmt *stmt = s_select(imp, "pending_reviews", columns,
+                                  sizeof(columns) / sizeof(columns[0]));
+    if (!stmt)
+        return -1;
     int rc;
     int result = 0;
     while (result == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW)

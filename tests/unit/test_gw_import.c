@@ -352,6 +352,47 @@ test_gw_import_nothing_to_do(void **state)
     assert_false(gw_import_is_prototype(f->ours));
 }
 
+/* An older prototype without rule_matched and request_data imports,
+   those columns read as empty. */
+static void
+test_gw_import_older_schema(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(unlink(f->ours), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->ours, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE decisions (id INTEGER PRIMARY KEY,"
+                     " request_id INTEGER, title TEXT, username TEXT,"
+                     " media_type TEXT, decision TEXT, reason TEXT,"
+                     " confidence REAL, timestamp DATETIME);"
+                     "CREATE TABLE pending_reviews (id INTEGER PRIMARY KEY,"
+                     " request_id INTEGER UNIQUE, title TEXT, status TEXT,"
+                     " created_at DATETIME);"
+                     "INSERT INTO decisions VALUES (1, 9, 'Up', 'kim',"
+                     " 'movie', 'APPROVED', 'Pixar', 0.9,"
+                     " '2023-05-01 10:00:00');"
+                     "INSERT INTO pending_reviews VALUES (1, 10, 'Her',"
+                     " 'pending', '2023-05-02 10:00:00');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    gw_import_summary_t summary;
+    char err[512] = "";
+    assert_int_equal(gw_import_prototype(f->dir, 1, &summary, err, sizeof(err)),
+                     0);
+    assert_true(summary.ran);
+    assert_int_equal(summary.decisions, 1);
+    assert_int_equal(summary.reviews, 1);
+    assert_int_equal(summary.pending, 1);
+    gw_store_t *store = gw_store_open(f->ours, err, sizeof(err));
+    assert_non_null(store);
+    s_expect_request(gw_store_sqlite(store), 9, "applied approve ai");
+    s_expect_request(gw_store_sqlite(store), 10, "in_review review ai");
+    gw_store_destroy(&store);
+}
+
 static void
 test_ps_legacy_words(void **state)
 {
@@ -433,6 +474,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_gw_import_refuses_two_prototypes,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_import_nothing_to_do, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_import_older_schema, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ps_legacy_words, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ps_legacy_times, setup, teardown),
