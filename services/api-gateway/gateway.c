@@ -10,6 +10,7 @@
 #include "gw_apply.h"
 #include "gw_budget.h"
 #include "gw_http.h"
+#include "gw_import.h"
 #include "gw_reply.h"
 #include "gw_shared.h"
 #include "gw_store.h"
@@ -728,6 +729,14 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
         snprintf(err, errlen, "cannot create data_dir %s", config->data_dir);
         goto fail;
     }
+    /* Before any thread exists: backtests and the prototype's local
+       timestamps read local time (rules.h). */
+    rules_use_timezone(config);
+    gw_import_summary_t imported;
+    if (gw_import_prototype(config->data_dir, ps_time_now_ms(), &imported, err,
+                            errlen)
+        != 0)
+        goto fail;
     self->store = gw_store_open(shared->db_path, err, errlen);
     if (!self->store)
         goto fail;
@@ -745,8 +754,6 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
     }
     if (s_bind_all(self, err, errlen) != 0)
         goto fail;
-    /* Before any thread exists: backtests read local time (rules.h). */
-    rules_use_timezone(config);
     if (pthread_create(&self->applier, NULL, s_applier_main, shared) != 0) {
         snprintf(err, errlen, "cannot start the applier thread");
         goto fail;

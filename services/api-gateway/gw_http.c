@@ -14,6 +14,7 @@
       GET  /api/v1/costs?days=&last=     LLM calls, tokens, cost by day and
                                          model, the last calls, today's spend
       GET  /staff/openai-stats           the costs page (prototype route)
+      the prototype's other routes       gw_proto.c
       POST /api/v1/backtest?last=N       a draft config.yaml replayed over
                                          recorded decisions
       GET  /, /<file>                    dashboard files from web_root
@@ -24,6 +25,7 @@
 #include "gw_staff.h"
 #include "gw_auth.h"
 #include "gw_backtest.h"
+#include "gw_proto.h"
 #include "gw_store.h"
 #include "ps_control.h"
 #include "ps_log.h"
@@ -143,7 +145,13 @@ s_webhook(struct mg_connection *conn, gw_shared_t *shared)
                 gw_store_state(store, id, state, sizeof(state));
             bool pending = strcmp(type, "MEDIA_PENDING") == 0;
             bool open = strcmp(state, "in_review") == 0;
-            if (pending || open) {
+            /* Decided here already: the prototype's "skipped" answer,
+               and no Overseerr read for the poller. */
+            bool processed = strcmp(state, "decided") == 0
+                             || strcmp(state, "applying") == 0
+                             || strcmp(state, "applied") == 0
+                             || strcmp(state, "decided_elsewhere") == 0;
+            if ((pending && !processed) || open) {
                 gw_reply_command(shared, "hint", id, type);
                 answer = json_pack("{s:s,s:I,s:s}", "status", "accepted",
                                    "request_id", (json_int_t)id, "message",
@@ -791,7 +799,7 @@ gw_http_handle(struct mg_connection *conn, void *cbdata)
                                  json_pack("{s:s,s:s}", "error",
                                            "your role does not allow this",
                                            "needs", gw_role_name(needed)));
-        if (api)
+        if (api || gw_proto_is_json(uri))
             return gw_reply_error(conn, 401, "login required");
         return gw_reply(conn, 302, "text/plain; charset=utf-8",
                         "Location: /login.html\r\n", "login required\n", 15);
@@ -810,6 +818,9 @@ gw_http_handle(struct mg_connection *conn, void *cbdata)
                     .who = &who};
     if (api)
         return s_api(&req);
+    int proto = gw_proto_route(&req);
+    if (proto)
+        return proto;
     if (strcmp(info->request_method, "GET") != 0
         && strcmp(info->request_method, "HEAD") != 0)
         return gw_reply_error(conn, 405, "only GET serves dashboard files");

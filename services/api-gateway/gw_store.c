@@ -87,6 +87,14 @@ static const char *const s_migrations[] = {
     /* 4: the dashboard's "last 24 hours" and the costs page filter on
        time (bench/ANALYSIS.md: a full scan per stats call). */
     "CREATE INDEX decisions_time ON decisions(decided_at);",
+    /* 5: imports of the prototype's moderation.db (gw_import): one row
+       per imported file, so an import never runs twice. */
+    "CREATE TABLE imports ("
+    "  source TEXT PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  decisions INTEGER NOT NULL,"
+    "  reviews INTEGER NOT NULL,"
+    "  requests INTEGER NOT NULL);",
 };
 
 struct gw_store {
