@@ -504,8 +504,7 @@ test_ps_config_to_json(void **state)
         json_string_value(json_object_get(doc, "rules.action.trusted_user")),
         "default");
     assert_string_equal(
-        json_string_value(json_object_get(doc, "rules.request_4k")),
-        "decline");
+        json_string_value(json_object_get(doc, "rules.request_4k")), "decline");
     json_t *window =
         json_array_get(json_object_get(doc, "rules.time_windows"), 0);
     assert_string_equal(json_string_value(json_object_get(window, "from")),
