@@ -536,7 +536,7 @@ s_csv_row(gw_api_buf_t *rows, sqlite3_stmt *stmt)
                        ? value
                        : text;
         } else if (cols[i].column == 21) {
-            snprintf(value, sizeof(value), "%.6f",
+            snprintf(value, sizeof(value), "%.8f",
                      sqlite3_column_double(stmt, 21));
             text = value;
         }
@@ -1016,7 +1016,7 @@ s_token_delete(const gw_req_t *req, sqlite3 *db, int64_t id)
 }
 
 /* Usernames travel in URL paths (DELETE) and logs: plain characters
-   only. */
+   only, and no "@", so a login is never an email address in the log. */
 static bool
 s_username_ok(const char *name)
 {
@@ -1024,7 +1024,7 @@ s_username_ok(const char *name)
     if (len == 0 || len > 63)
         return false;
     for (const char *p = name; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("._@-", *p))
+        if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
             return false;
     return true;
 }
@@ -1044,7 +1044,7 @@ s_account_create(const gw_req_t *req)
     const char *problem = NULL;
     if (!s_username_ok(username))
         problem = "body `username`: expected 1 to 63 letters, digits or . _ "
-                  "@ -";
+                  "-";
     else if (!password || strlen(password) < S_MIN_PASSWORD)
         problem = "body `password`: expected at least 12 characters";
     else if (gw_role_parse(role_word, &role) != 0)
