@@ -14,7 +14,9 @@ const puppeteer = require(path.join(__dirname, "..", "..", "node_modules",
     args: ["--no-sandbox"],
     headless: true,
   });
-  const result = { operations: 0, errors: [], violations: [], failed: [], title: "" };
+  const result = {
+    operations: 0, errors: [], violations: [], failed: [], title: "", try_status: "",
+  };
   try {
     const page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });
@@ -35,6 +37,18 @@ const puppeteer = require(path.join(__dirname, "..", "..", "node_modules",
     await page.waitForSelector(".swagger-ui .opblock", { timeout: 20000 });
     result.operations = await page.$$eval(".swagger-ui .opblock", (n) => n.length);
     result.title = await page.$eval(".swagger-ui .title", (n) => n.textContent);
+    // "Try it out" on the first operation (GET /api/v1/decisions) runs
+    // with the page's session cookie.
+    await page.click(".swagger-ui .opblock .opblock-summary");
+    await page.waitForSelector(".swagger-ui .try-out__btn", { timeout: 10000 });
+    await page.click(".swagger-ui .try-out__btn");
+    await page.waitForSelector(".swagger-ui .execute", { timeout: 10000 });
+    await page.click(".swagger-ui .execute");
+    await page.waitForSelector(".swagger-ui .live-responses-table tbody .response-col_status",
+      { timeout: 10000 });
+    result.try_status = await page.$eval(
+      ".swagger-ui .live-responses-table tbody .response-col_status",
+      (n) => n.textContent.trim());
     result.violations = result.errors.filter((e) => e.includes("Content Security Policy") || e.startsWith("CSP violation"));
     await page.screenshot({ path: screenshot, fullPage: false });
   } catch (error) {

@@ -539,8 +539,10 @@ class ApiTest(unittest.TestCase):
                              "password": self.admin_password()}).encode())
         with urllib.request.urlopen(req, timeout=10) as resp:
             cookie = resp.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
-        shot = os.path.join(os.environ.get("PS_ARTIFACTS", self.stack.dir),
-                            "docs-1280.png")
+        # Kept under the build directory when ctest runs it.
+        artifacts = os.environ.get("PS_ARTIFACTS", self.stack.dir)
+        os.makedirs(artifacts, exist_ok=True)
+        shot = os.path.join(artifacts, "docs-1280.png")
         out = subprocess.run(
             [node, os.path.join(os.path.dirname(__file__), "docs_check.js"),
              self.base, cookie, shot],
@@ -553,6 +555,7 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(result["errors"], [])
         self.assertEqual(result["operations"], operations, result)
         self.assertIn("PlexStaffAI", result["title"])
+        self.assertEqual(result["try_status"], "200", result)
         status, _, headers = self.raw("/docs")
         self.assertEqual(status, 200)
         self.assertNotIn("unsafe", headers["Content-Security-Policy"])
