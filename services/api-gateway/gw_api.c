@@ -1,11 +1,13 @@
 /*  gw_api - see gw_api.h.
 
-    Paging is keyset, newest first by (decided_at, id): a page is one
-    index range scan whatever the filters (migration 5 gives outcome and
-    source their own (word, decided_at) index; a requester's requests are
-    found through requests_user / requests_user_name), so page 2000 costs
-    what page 1 costs and rows arriving meanwhile never shift a page. The
-    cursor is that pair, opaque to clients (base64url) so it can change.
+    Paging is keyset, newest first by (decided_at, id), never OFFSET:
+    with no filter, a time range, an outcome or a source, a page is one
+    index range scan in order (migration 5 gives outcome and source their
+    own (word, decided_at) index); a requester's decisions are found
+    through requests_user / requests_user_name and sorted (one user's
+    rows); only `q` scans. So page 2000 costs what page 1 costs, and rows
+    arriving meanwhile never shift a page. The cursor is that pair,
+    opaque to clients (base64url) so it can change.
     The WHERE clause holds only the filters given, as SQLite cannot use an
     index through "(?1 IS NULL OR col = ?1)".
     The CSV export runs the same query without a limit and sends rows in
@@ -32,7 +34,7 @@
 
 #define S_CSV_BATCH (64 * 1024)            /* bytes of rows per chunk */
 #define S_MAX_DOC (4 * 1024 * 1024)        /* openapi.json */
-#define S_WEEK_MS (7LL * 24 * 3600 * 1000) /* the rolling quota window */
+#define S_WEEK_MS (7LL * 24 * 3600 * 1000) /* quota window (enricher's) */
 #define S_MIN_PASSWORD 12                  /* new staff accounts */
 #define S_MAX_DAYS 366                     /* stats/daily window */
 
@@ -69,7 +71,7 @@ gw_api_csv_field(gw_api_buf_t *buf, const char *text, bool neutralize)
 {
     if (!text)
         return 0;
-    bool formula = neutralize && strchr("=+-@\t", text[0]) && text[0];
+    bool formula = neutralize && strchr("=+-@\t\r", text[0]) && text[0];
     bool quote = formula || strpbrk(text, ",\"\r\n") != NULL;
     if (quote && gw_api_buf_add(buf, "\"", 1) != 0)
         return -1;

@@ -80,7 +80,7 @@ void gw_api_buf_free(gw_api_buf_t *buf);
 
 /* Appends one CSV field (RFC 4180): quoted when it holds a comma, a
    quote, CR or LF, quotes doubled; NULL is the empty field. With
-   `neutralize`, a text starting with = + - @ or a tab gets a leading
+   `neutralize`, a text starting with = + - @, a tab or CR gets a leading
    apostrophe, so a spreadsheet shows it instead of running it as a
    formula (OWASP CSV injection). Returns 0, or -1 on OOM. */
 int gw_api_csv_field(gw_api_buf_t *buf, const char *text, bool neutralize);

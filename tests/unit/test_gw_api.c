@@ -181,6 +181,7 @@ test_gw_api_csv_quoting(void **state)
         {"-2", false, "-2"},
         {"+1 more", true, "\"'+1 more\""},
         {"@sum", true, "\"'@sum\""},
+        {"\rcmd", true, "\"'\rcmd\""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *out = s_field(cases[i].in, cases[i].neutralize);
