@@ -19,6 +19,7 @@
 #ifndef PS_CONFIG_H_INCLUDED
 #define PS_CONFIG_H_INCLUDED
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -322,6 +323,14 @@ ps_config_t *ps_config_load(const char *path, ps_config_issues_t *errors,
    next load read TZ from the environment again: for tests, and for a
    process that changes its TZ on purpose. */
 void ps_config_reread_tz(void);
+
+/* The effective configuration as one JSON object keyed by every dotted
+   schema key ("ai.model": "gpt-4o-mini", ...), in schema order: values
+   in their config form (durations in seconds, modes and actions as
+   words, lists of mappings as arrays of objects). Secrets are never
+   copied: a secret key holds "set" or "not set". Returns a new object
+   (caller decrefs), or NULL on OOM. */
+json_t *ps_config_to_json(const ps_config_t *config);
 
 /* Frees a config; accepts NULL and sets *self_p to NULL. */
 void ps_config_destroy(ps_config_t **self_p);

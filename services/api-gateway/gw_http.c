@@ -4,7 +4,8 @@
       POST /webhook/overseerr            Overseerr's webhook (secret)
       GET  /api/v1/health                real checks; 503 when degraded
       GET  /api/v1/stats                 counts by state, outcome, source
-      GET  /api/v1/decisions             ?outcome=&before=&limit=
+      GET  /api/v1/decisions ...         history, users, rules, tokens,
+                                         accounts, openapi.json: gw_api.c
       GET  /api/v1/reviews               the review queue
       GET  /api/v1/requests/{id}         one request and its history
       POST /api/v1/reviews/{id}/approve  staff decision, body {"reason"}
@@ -18,9 +19,11 @@
       POST /api/v1/backtest?last=N       a draft config.yaml replayed over
                                          recorded decisions
       GET  /, /<file>                    dashboard files from web_root
+      GET  /docs                         Swagger UI (docs.html)
     Logins come with the dashboard issue; until then the gateway listens
     on 127.0.0.1 by default and nothing here is exposed beyond the host. */
 #include "gw_http.h"
+#include "gw_api.h"
 #include "gw_reply.h"
 #include "gw_staff.h"
 #include "gw_auth.h"
@@ -192,33 +195,6 @@ s_health(struct mg_connection *conn, gw_shared_t *shared,
         doc = json_pack("{s:s}", "status", healthy ? "ok" : "degraded");
     }
     return gw_reply_json(conn, healthy ? 200 : 503, doc);
-}
-
-static int
-s_decisions(struct mg_connection *conn, gw_shared_t *shared,
-            const struct mg_request_info *info)
-{
-    char outcome[16] = "";
-    char text[32];
-    int64_t before = 0;
-    int64_t limit = 50;
-    if (gw_query_value(info, "outcome", outcome, sizeof(outcome))
-        && strcmp(outcome, "approve") != 0 && strcmp(outcome, "decline") != 0
-        && strcmp(outcome, "review") != 0)
-        return gw_reply_error(
-            conn, 400, "query `outcome`: expected approve, decline or review");
-    if (gw_query_value(info, "limit", text, sizeof(text))
-        && ps_parse_int64(text, 1, 1000, &limit) != 0)
-        return gw_reply_error(conn, 400, "query `limit`: expected 1 to 1000");
-    if (gw_query_value(info, "before", text, sizeof(text))
-        && ps_parse_int64(text, 1, INT64_MAX, &before) != 0)
-        return gw_reply_error(conn, 400,
-                              "query `before`: expected a decision id");
-    gw_store_t *store = gw_reply_store(shared);
-    return gw_reply_json(conn, 200,
-                         store ? gw_store_decisions_json(
-                             store, *outcome ? outcome : NULL, before, limit)
-                               : NULL);
 }
 
 /* POST /api/v1/reviews/{id}/approve|decline with an optional
@@ -578,9 +554,6 @@ s_api(const gw_req_t *req)
     if (strcmp(uri, "/api/v1/stats") == 0)
         return get ? s_stats(conn, shared, store)
                    : gw_reply_error(conn, 405, "use GET /api/v1/stats");
-    if (strcmp(uri, "/api/v1/decisions") == 0)
-        return get ? s_decisions(conn, shared, info)
-                   : gw_reply_error(conn, 405, "use GET /api/v1/decisions");
     if (strcmp(uri, "/api/v1/reviews") == 0)
         return get ? gw_reply_json(conn, 200, gw_store_reviews_json(store))
                    : gw_reply_error(conn, 405, "use GET /api/v1/reviews");
@@ -675,6 +648,8 @@ s_file(struct mg_connection *conn, gw_shared_t *shared, const char *uri)
     /* The prototype's cost page, where its users' bookmarks point. */
     else if (strcmp(uri, "/staff/openai-stats") == 0)
         uri = "/costs.html";
+    else if (strcmp(uri, "/docs") == 0)
+        uri = "/docs.html";
     /* Only plain names below web_root: no "..", no hidden files. */
     if (strstr(uri, "..") || strstr(uri, "/.") || strchr(uri, '\\'))
         return gw_reply_error(conn, 404, "not found");
@@ -724,7 +699,8 @@ s_route_role(const char *method, const char *uri)
         || strcmp(uri, "/api/v1/session") == 0
         || strcmp(uri, "/api/v1/health") == 0)
         return GW_ROLE_NONE;
-    if (strncmp(uri, "/api/v1/tokens", 14) == 0)
+    if (strncmp(uri, "/api/v1/tokens", 14) == 0
+        || strncmp(uri, "/api/v1/accounts", 16) == 0)
         return GW_ROLE_ADMIN;
     if (strncmp(uri, "/api/", 5) == 0)
         return get ? GW_ROLE_VIEWER : GW_ROLE_STAFF;
@@ -816,6 +792,9 @@ gw_http_handle(struct mg_connection *conn, void *cbdata)
                     .get = !changes,
                     .post = strcmp(method, "POST") == 0,
                     .who = &who};
+    int routed = api ? gw_api_route(&req) : 0;
+    if (routed)
+        return routed;
     if (api)
         return s_api(&req);
     int proto = gw_proto_route(&req);
