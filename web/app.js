@@ -3,7 +3,7 @@
 // progress bar from /api/v1/progress (or, on a gateway without it, the
 // scan status in /api/v1/health), the configuration-error banner and
 // the health pill. Live over Server-Sent Events: a decision or a review
-// refreshes the counts (debounced, so a scan of 300 requests does not
+// refreshes the counts (coalesced, so a scan of 300 requests does not
 // mean 300 fetches), a progress event moves the bar; without the stream
 // everything is polled every 10 s. Untrusted text (service details,
 // config errors) goes through textContent only.
@@ -328,8 +328,8 @@ PS.start("overview").then((ok) => {
   document.addEventListener("ps:language", rerender);
   pollAll();
   loadDaily();
-  const countsSoon = PSLive.debounce(loadCounts, 500);
-  const chartsSoon = PSLive.debounce(loadDaily, 5000);
+  const countsSoon = PSLive.coalesce(loadCounts, 500);
+  const chartsSoon = PSLive.coalesce(loadDaily, 5000);
   const changed = () => {
     countsSoon();
     chartsSoon();

@@ -67,11 +67,17 @@ window.PSLive = {
     return date.toLocaleDateString(PS.lang, { month: "short", day: "numeric" });
   },
 
-  debounce(fn, ms) {
+  // Runs fn once, `ms` after the first of a burst of calls: a scan's
+  // stream of events refreshes the page twice a second, not per event,
+  // and never waits for the burst to end.
+  coalesce(fn, ms) {
     let timer = null;
     return () => {
-      clearTimeout(timer);
-      timer = setTimeout(fn, ms);
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = null;
+        fn();
+      }, ms);
     };
   },
 

@@ -1,8 +1,8 @@
-// Login form: posts the credentials, then goes to the page the user
-// wanted (or the overview). The session cookie is HttpOnly; this page
-// never sees it. Without a session there is no PS.start: the language
-// comes from PS.pickLanguage (saved choice, Accept-Language, French) and
-// the select here saves a new choice for every page after login.
+// Login form: posts the credentials, then goes to the overview. The
+// session cookie is HttpOnly; this page never sees it. Without a session
+// there is no PS.start: the language comes from PS.pickLanguage (saved
+// choice, Accept-Language, French) and the select here saves a new
+// choice for every page after login.
 "use strict";
 
 const form = document.getElementById("login");

@@ -319,7 +319,10 @@ async function load() {
 async function decide(requestId, action) {
   if (!PS.can("staff")) return;
   const card = cardOf(requestId);
-  if (!card) return;
+  // One decision per card at a time: a second key press while the first
+  // is on its way to Overseerr is ignored.
+  if (!card || card.classList.contains("busy")) return;
+  card.classList.add("busy");
   const review = queue.reviews.get(String(requestId));
   const title = titleOf(review);
   const reason = card.querySelector("input.reason");
@@ -354,6 +357,7 @@ async function decide(requestId, action) {
     return;
   }
   queue.mine.delete(String(requestId));
+  card.classList.remove("busy");
   buttons.forEach((button) => { button.disabled = false; });
   const reasonText = !response ? PS.t("common.unreachable")
     : response.status === 502 ? PS.t("reviews.not_taken", { detail: body.detail || body.error || "" })
@@ -436,7 +440,7 @@ PS.start("reviews").then((ok) => {
   document.addEventListener("keydown", onKey);
   document.addEventListener("ps:language", rebuild);
   load();
-  const loadSoon = PSLive.debounce(load, 300);
+  const loadSoon = PSLive.coalesce(load, 300);
   PSLive.follow({
     review: (data) => {
       // A request can come back to review (re-judged): it is open again.
