@@ -266,9 +266,17 @@ function sync(reviews) {
   }
   let previous = null;
   for (const review of reviews.filter((r) => !queue.closed.has(String(r.request_id)))) {
-    queue.reviews.set(String(review.request_id), review);
-    let card = cardOf(review.request_id);
+    const id = String(review.request_id);
+    const known = queue.reviews.get(id);
+    let card = cardOf(id);
+    // A changed review (a new last_error, say) gets a fresh card, unless
+    // someone is typing in it or its decision is on the way.
+    if (card && JSON.stringify(known) !== JSON.stringify(review)
+        && !card.contains(document.activeElement) && !card.classList.contains("busy")) {
+      card = replaceCard(card, review);
+    }
     if (!card) card = buildCard(review, "");
+    queue.reviews.set(id, review);
     const expectedPlace = previous ? previous.nextSibling : list().firstChild;
     if (card !== expectedPlace) list().insertBefore(card, expectedPlace);
     previous = card;
@@ -276,14 +284,19 @@ function sync(reviews) {
   updateCount();
 }
 
-// Rebuilds every card (the language changed), keeping typed reasons.
+// A new card for `review` in place of `card`, with its typed reason and
+// its focus mark.
+function replaceCard(card, review) {
+  const reason = card.querySelector("input.reason");
+  const fresh = buildCard(review, reason ? reason.value : "");
+  if (card.classList.contains("focused")) fresh.classList.add("focused");
+  card.replaceWith(fresh);
+  return fresh;
+}
+
+// Rebuilds every card (the language changed).
 function rebuild() {
-  for (const card of cards()) {
-    const reason = card.querySelector("input.reason");
-    const fresh = buildCard(queue.reviews.get(card.dataset.requestId), reason ? reason.value : "");
-    if (card.classList.contains("focused")) fresh.classList.add("focused");
-    card.replaceWith(fresh);
-  }
+  for (const card of cards()) replaceCard(card, queue.reviews.get(card.dataset.requestId));
   updateCount();
 }
 
