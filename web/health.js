@@ -2,9 +2,10 @@
 // gw_health.c): per service its ok flag and instances (alive, last beat,
 // start, config version, refused reload), the gateway itself, then
 // Overseerr, the LLM (circuit breaker, budget, and a probe when the
-// gateway reports one), the database and the scan. A 503 answer is the
-// same report saying "degraded", so it is rendered, not treated as an
-// error. Refreshed every 5 s; details are untrusted text (textContent).
+// gateway reports one), the database, any other probe a newer gateway
+// adds, and the scan. A 503 answer is the same report saying "degraded",
+// so it is rendered, not treated as an error. Refreshed every 5 s;
+// details are untrusted text (textContent).
 "use strict";
 
 const REFRESH_MS = 5000;
@@ -67,6 +68,29 @@ function probeCard(title, probe) {
   return box;
 }
 
+// Checks a newer gateway reports that this page has no card for: any
+// {ok, detail} member, or a group of them ("databases": {"feedback": …}).
+const KNOWN = ["status", "services", "overseerr", "llm", "ai", "database", "scan"];
+
+function label(name) {
+  return Object.prototype.hasOwnProperty.call(PS.ui, `health.${name}`) ? PS.t(`health.${name}`) : name;
+}
+
+function otherProbes(health) {
+  const found = [];
+  for (const [name, value] of Object.entries(health)) {
+    if (KNOWN.includes(name) || !value || typeof value !== "object") continue;
+    if (typeof value.ok === "boolean") {
+      found.push([label(name), value]);
+      continue;
+    }
+    for (const [part, probe] of Object.entries(value)) {
+      if (probe && typeof probe.ok === "boolean") found.push([`${label(name)}: ${part}`, probe]);
+    }
+  }
+  return found;
+}
+
 function llmCard(health) {
   const ai = health.ai || {};
   const probe = health.llm;
@@ -123,6 +147,7 @@ function render() {
   if (health.overseerr) checks.append(probeCard(PS.t("health.overseerr"), health.overseerr));
   checks.append(llmCard(health));
   if (health.database) checks.append(probeCard(PS.t("health.database"), health.database));
+  for (const [name, probe] of otherProbes(health)) checks.append(probeCard(name, probe));
   if (health.scan) checks.append(scanCard(health.scan));
   document.getElementById("updated").textContent = PS.t("health.updated", {
     when: new Date().toLocaleTimeString(PS.lang),
