@@ -429,6 +429,9 @@ function onKey(event) {
     return;
   }
   const key = event.key;
+  const moving = ["j", "k", "ArrowDown", "ArrowUp"].includes(key);
+  // With no card, the arrows scroll the page as usual.
+  if (moving && cards().length === 0) return;
   if (key === "j" || key === "ArrowDown") move(1);
   else if (key === "k" || key === "ArrowUp") move(-1);
   else if ((key === "a" || key === "d") && queue.focused) decide(queue.focused, key === "a" ? "approve" : "decline");
