@@ -24,6 +24,8 @@
 #include "gw_staff.h"
 #include "gw_auth.h"
 #include "gw_backtest.h"
+#include "gw_poster.h"
+#include "gw_sse.h"
 #include "gw_store.h"
 #include "ps_control.h"
 #include "ps_log.h"
@@ -808,6 +810,11 @@ gw_http_handle(struct mg_connection *conn, void *cbdata)
                     .get = !changes,
                     .post = strcmp(method, "POST") == 0,
                     .who = &who};
+    int routed = gw_sse_route(&req);
+    if (!routed)
+        routed = gw_poster_route(&req);
+    if (routed)
+        return routed;
     if (api)
         return s_api(&req);
     if (strcmp(info->request_method, "GET") != 0
