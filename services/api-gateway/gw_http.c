@@ -10,7 +10,7 @@
       POST /api/v1/reviews/{id}/approve  staff decision, body {"reason"}
       POST /api/v1/reviews/{id}/decline
       POST /api/v1/requests/{id}/rejudge judge it again
-      POST /api/v1/scan                  202, progress in /api/v1/health
+      POST /api/v1/scan                  202, progress in /api/v1/progress
       GET  /api/v1/costs?days=&last=     LLM calls, tokens, cost by day and
                                          model, the last calls, today's spend
       GET  /staff/openai-stats           the costs page (prototype route)
@@ -586,7 +586,7 @@ s_api(const gw_req_t *req)
         gw_reply_command(shared, "scan", 0, "requested over the API");
         return gw_reply_json(conn, 202,
                              json_pack("{s:s,s:s}", "status", "scan requested",
-                                       "progress", "/api/v1/health"));
+                                       "progress", "/api/v1/progress"));
     }
     if (strcmp(uri, "/api/v1/costs") == 0)
         return get ? s_costs(conn, shared, info)

@@ -214,6 +214,12 @@ class LiveTest(unittest.TestCase):
         self.assertTrue(reviews, "some requests went to review")
         ids = [e["id"] for e in self.first.snapshot()]
         self.assertEqual(ids, sorted(ids))
+        # Without a login there is no stream at all.
+        anonymous = urllib.request.Request(
+            f"http://127.0.0.1:{self.stack.gateway_port}/api/v1/events")
+        with self.assertRaises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(anonymous, timeout=5)
+        self.assertEqual(caught.exception.code, 401)
         applied = self.first.snapshot("applied")
         self.assertTrue(applied)
         self.assertIn(applied[0]["data"]["outcome"], ("approve", "decline"))
