@@ -226,9 +226,12 @@ s_progress_read(gw_shared_t *shared, gw_store_t *store, gw_progress_t *out)
                    &in.scan_total, &run_start);
     if (run_start <= 0)
         run_start = shared->started_at;
+    /* run_start comes from the poller's clock: never a negative window. */
     in.window_ms = in.at - run_start < GW_PROGRESS_WINDOW_MS
                        ? in.at - run_start
                        : GW_PROGRESS_WINDOW_MS;
+    if (in.window_ms < 0)
+        in.window_ms = 0;
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2(gw_store_sqlite(store), sql, -1, &stmt, NULL)
         != SQLITE_OK)
@@ -327,16 +330,27 @@ s_flush(struct mg_connection *conn, gw_sse_buf_t *buf)
     return ok;
 }
 
-/* Takes a stream slot. False when the cap is reached or the gateway is
-   stopping; *open says how many streams are open. */
+/* Takes a stream slot. Returns true, or false with the reason in why
+   (the cap is reached, streams are off, the gateway is stopping). */
 static bool
-s_slot_take(gw_shared_t *shared, uint64_t *progress_gen, int *open)
+s_slot_take(gw_shared_t *shared, uint64_t *progress_gen, char *why,
+            size_t whylen)
 {
     pthread_mutex_lock(&shared->events_lock);
     bool ok = !shared->stopping && shared->sse_clients < shared->sse_max;
     if (ok)
         shared->sse_clients++;
-    *open = shared->sse_clients;
+    else if (shared->stopping)
+        snprintf(why, whylen, "the gateway is stopping");
+    else if (shared->sse_max == 0)
+        snprintf(why, whylen,
+                 "live event streams are off (gateway.sse_max_clients: 0)");
+    else
+        snprintf(why, whylen,
+                 "too many live event streams: %d open, the limit is "
+                 "gateway.sse_max_clients (%d); close a dashboard tab or "
+                 "raise it",
+                 shared->sse_clients, shared->sse_max);
     *progress_gen = shared->progress_gen;
     pthread_mutex_unlock(&shared->events_lock);
     return ok;
@@ -431,18 +445,11 @@ s_stream(const gw_req_t *req)
     if (given == 0 || last > newest)
         last = newest;
     uint64_t progress_gen = 0;
-    int open = 0;
-    if (!s_slot_take(shared, &progress_gen, &open)) {
-        char message[200];
-        snprintf(message, sizeof(message),
-                 "too many live event streams: %d open, the limit is "
-                 "gateway.sse_max_clients (%d); close a dashboard tab or "
-                 "raise it",
-                 open, shared->sse_max);
+    char refused[200];
+    if (!s_slot_take(shared, &progress_gen, refused, sizeof(refused)))
         return gw_reply_json_with(conn, 503,
-                                  json_pack("{s:s}", "error", message),
+                                  json_pack("{s:s}", "error", refused),
                                   "Retry-After: 10\r\n");
-    }
     sqlite3_stmt *stmt = NULL;
     gw_sse_buf_t buf = {0};
     char retry[32];
@@ -460,8 +467,7 @@ s_stream(const gw_req_t *req)
         s_slot_give(shared);
         return gw_reply_error(conn, 500, "cannot start the event stream");
     }
-    ps_log_debug("event stream opened from=%lld streams=%d", (long long)last,
-                 open);
+    ps_log_debug("event stream opened from=%lld", (long long)last);
     gw_progress_t sent = {0};
     bool sent_any = false;
     bool progress_wanted = true;

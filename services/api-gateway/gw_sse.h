@@ -21,7 +21,8 @@
     Each frame is `id: <seq>`, `event: <type>`, `data: <one-line JSON>`;
     a progress frame repeats the last seq sent. The first write carries
     `retry: 2000`; a comment line goes out after 15 s of silence, which is
-    also how a vanished client is noticed.
+    also how a vanished client is noticed (its slot frees when a write
+    fails, one or two heartbeats after it left).
 
     civetweb runs one thread per connection, so a stream holds a worker
     for its whole life: gateway.sse_max_clients caps them (the gateway

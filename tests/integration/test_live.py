@@ -302,14 +302,14 @@ class LiveTest(unittest.TestCase):
                           json.loads(caught.exception.read())["error"])
 
     def test_5_stream_cap_answers_503_and_the_api_stays_up(self):
-        # Streams this test closed free their slot when the gateway next
-        # writes to them (at the latest the 15 s heartbeat): open until
-        # refused, and retry while fewer than the cap are ours.
+        # A stream closed by its client frees its slot when a write to it
+        # fails (a heartbeat or two, 15 s each): open until refused, and
+        # retry while fewer than the cap are ours.
         ours = [s for s in self.streams if not s.ended]
         for s in self.streams:
             if s not in ours:
                 s.close()
-        deadline = time.time() + 40
+        deadline = time.time() + 60
         refused = None
         while time.time() < deadline:
             status, got = open_stream_status(self.stack)
