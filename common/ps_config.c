@@ -233,6 +233,11 @@ static const s_key_t s_keys[] = {
     K("gateway.web_root", T_STRING, gateway.web_root, 0, 0),
     K("gateway.lease", T_DURATION, gateway.lease_s, 5, 86400),
     K("gateway.apply_retry", T_DURATION, gateway.apply_retry_s, 1, 86400),
+    K("gateway.sse_max_clients", T_INT, gateway.sse_max_clients, 0, 256),
+    K("gateway.poster_base_url", T_STRING, gateway.poster_base_url, 0, 0),
+    K("gateway.poster_cache_mb", T_INT, gateway.poster_cache_mb, 0, 100000),
+    K("gateway.poster_timeout_ms", T_INT, gateway.poster_timeout_ms, 100,
+      60000),
     K("enricher.cache_ttl", T_DURATION, enricher.cache_ttl_s, 0, 30 * 86400),
     K("enricher.cache_max", T_INT, enricher.cache_max, 0, 1000000),
     K("bus.collect", T_STRING, bus.collect, 0, 0),
@@ -1599,6 +1604,10 @@ s_set_defaults(ps_config_t *c)
     c->gateway.web_root = strdup("");
     c->gateway.lease_s = 120;
     c->gateway.apply_retry_s = 30;
+    c->gateway.sse_max_clients = 16;
+    c->gateway.poster_base_url = strdup("https://image.tmdb.org/t/p/w300");
+    c->gateway.poster_cache_mb = 200;
+    c->gateway.poster_timeout_ms = 5000;
     c->enricher.cache_ttl_s = 6 * 3600;
     c->enricher.cache_max = 5000;
     c->bus.collect = strdup("tcp://127.0.0.1:5571");
@@ -1615,7 +1624,8 @@ s_set_defaults(ps_config_t *c)
     c->ai.api_key = strdup("");
     c->gateway.webhook_secret = strdup("");
     return c->ai.model && c->data_dir && c->log_level && c->timezone
-                   && c->gateway.listen && c->gateway.web_root && c->bus.collect
+                   && c->gateway.listen && c->gateway.web_root
+                   && c->gateway.poster_base_url && c->bus.collect
                    && c->bus.models && c->overseerr.url && c->ai.api_key
                    && c->gateway.webhook_secret && c->ai.token_field
                    && c->ai.policy
@@ -1862,6 +1872,14 @@ s_check(s_ctx_t *ctx, ps_config_t *c)
         s_issue_add(ctx->errors, file, line, column, "overseerr.url",
                     "expected an http:// or https:// URL, got \"%s\"",
                     c->overseerr.url);
+    }
+    if (strncmp(c->gateway.poster_base_url, "http://", 7) != 0
+        && strncmp(c->gateway.poster_base_url, "https://", 8) != 0) {
+        ctx->error_count++;
+        s_where(ctx, "gateway.poster_base_url", &file, &line, &column);
+        s_issue_add(ctx->errors, file, line, column, "gateway.poster_base_url",
+                    "expected an http:// or https:// URL, got \"%s\"",
+                    c->gateway.poster_base_url);
     }
     if (*c->overseerr.url && !*c->overseerr.api_key && !c->demo)
         s_issue_add(ctx->warnings, ctx->file, 0, 0, "overseerr.api_key",

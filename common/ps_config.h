@@ -299,6 +299,11 @@ typedef struct {
         char *web_root;       /* directory of the dashboard files */
         int lease_s;          /* claim lease before a request is re-granted */
         int apply_retry_s;    /* wait before retrying a failed apply */
+
+        int sse_max_clients;   /* live event streams at once (read at start) */
+        char *poster_base_url; /* image server; + a TMDB poster path */
+        int poster_cache_mb;   /* poster cache on disk, 0 = no cache */
+        int poster_timeout_ms; /* total time of one poster fetch */
     } gateway;
 
     struct {

@@ -11,7 +11,7 @@
       POST /api/v1/reviews/{id}/approve  staff decision, body {"reason"}
       POST /api/v1/reviews/{id}/decline
       POST /api/v1/requests/{id}/rejudge judge it again
-      POST /api/v1/scan                  202, progress in /api/v1/health
+      POST /api/v1/scan                  202, progress in /api/v1/progress
       GET  /api/v1/costs?days=&last=     LLM calls, tokens, cost by day and
                                          model, the last calls, today's spend
       GET  /staff/openai-stats           the costs page (prototype route)
@@ -29,6 +29,8 @@
 #include "gw_auth.h"
 #include "gw_backtest.h"
 #include "gw_proto.h"
+#include "gw_poster.h"
+#include "gw_sse.h"
 #include "gw_store.h"
 #include "ps_control.h"
 #include "ps_log.h"
@@ -565,7 +567,7 @@ s_api(const gw_req_t *req)
         gw_reply_command(shared, "scan", 0, "requested over the API");
         return gw_reply_json(conn, 202,
                              json_pack("{s:s,s:s}", "status", "scan requested",
-                                       "progress", "/api/v1/health"));
+                                       "progress", "/api/v1/progress"));
     }
     if (strcmp(uri, "/api/v1/costs") == 0)
         return get ? s_costs(conn, shared, info)
@@ -792,7 +794,11 @@ gw_http_handle(struct mg_connection *conn, void *cbdata)
                     .get = !changes,
                     .post = strcmp(method, "POST") == 0,
                     .who = &who};
-    int routed = api ? gw_api_route(&req) : 0;
+    int routed = gw_sse_route(&req);
+    if (!routed)
+        routed = gw_poster_route(&req);
+    if (!routed && api)
+        routed = gw_api_route(&req);
     if (routed)
         return routed;
     if (api)

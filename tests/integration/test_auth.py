@@ -33,6 +33,8 @@ ROUTES = [
     ("GET", "/api/v1/reviews", None, "viewer"),
     ("GET", "/api/v1/costs", None, "viewer"),
     ("GET", "/api/v1/requests/101", None, "viewer"),
+    ("GET", "/api/v1/progress", None, "viewer"),
+    ("GET", "/api/v1/posters/999999", None, "viewer"),
     ("POST", "/api/v1/scan", "{}", "staff"),
     ("POST", "/api/v1/reviews/999999/approve", "{}", "staff"),
     ("POST", "/api/v1/reviews/999999/decline", "{}", "staff"),
