@@ -20,8 +20,10 @@
                                          recorded decisions
       GET  /, /<file>                    dashboard files from web_root
       GET  /docs                         Swagger UI (docs.html)
-    Logins come with the dashboard issue; until then the gateway listens
-    on 127.0.0.1 by default and nothing here is exposed beyond the host. */
+      GET  /api/v1/events, /progress     SSE and scan progress: gw_sse.c
+      GET  /api/v1/posters/{id}          poster proxy and cache: gw_poster.c
+    Every route but the public ones (s_route_role) needs a login: a
+    session cookie (with X-CSRF-Token on writes) or an API token.      */
 #include "gw_http.h"
 #include "gw_api.h"
 #include "gw_reply.h"
