@@ -6,7 +6,12 @@
     sockets. ZMQ_FD is edge-triggered, so ZMQ_EVENTS is read before every
     wait and after every wake: messages that were already queued are taken
     without waiting, and the fd is only watched while a slot is free.
-    Waits are capped so heartbeats and reloads keep their rhythm.         */
+    Waits are capped so heartbeats and reloads keep their rhythm.
+    Work comes only when asked for (rules_credit.h): `undecided` is a
+    DEALER that sends the rule engine a `ready` for every slot it has not
+    yet asked to fill, and after JUDGE_RESYNC_MS without a record while
+    it waits for some, it restates its free slots (reset), which is how a
+    restarted rule engine learns them.                                    */
 #include "judge_service.h"
 #include "judge_engine.h"
 #include "ps_beat.h"
@@ -14,6 +19,7 @@
 #include "ps_log.h"
 #include "ps_service.h"
 #include "ps_time.h"
+#include "rules_credit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +27,12 @@
 
 #define JUDGE_POLL_MAX_MS 250
 #define JUDGE_RESERVE_TIMEOUT_MS 1000
+#define JUDGE_RESYNC_MS 1000
 
 typedef struct {
-    zsock_t *undecided;        /* PULL, connected, rcvhwm ai.concurrency */
+    zsock_t *undecided;        /* DEALER, connected: ready out, work in */
+    int asked;                 /* slots asked for, not yet filled */
+    int64_t heard_mono;        /* last record or request for work */
     zsock_t *collect;          /* PUSH, connected */
     ps_req_t *authority;       /* REQ for budget reservations */
     ps_beat_t *beat;           /* heartbeat sender */
@@ -44,10 +53,10 @@ s_on_done(ps_work_t **work_p, void *arg)
 {
     s_loop_t *loop = arg;
     ps_work_t *work = *work_p;
-    ps_log_debug("decided req=%lld type=%s outcome=%s message=%s",
-                 (long long)work->request_id, work->type,
-                 ps_outcome_name(work->outcome),
-                 work->message_id ? work->message_id : "");
+    ps_log_debug(
+        "decided req=%lld type=%s outcome=%s message=%s by=%s",
+        (long long)work->request_id, work->type, ps_outcome_name(work->outcome),
+        work->message_id ? work->message_id : "", ps_beat_instance(loop->beat));
     s_send(loop, ps_work_encode(work), work->type, work->request_id);
     ps_work_destroy(work_p);
 }
@@ -117,6 +126,9 @@ s_take_work(s_loop_t *loop)
         zmsg_t *msg = zmsg_recv(loop->undecided);
         if (!msg)
             return;
+        if (loop->asked > 0)
+            loop->asked--;
+        loop->heard_mono = ps_time_mono_ms();
         zframe_t *frame = zmsg_first(msg);
         ps_work_t *work = NULL;
         char err[256];
@@ -134,6 +146,26 @@ s_take_work(s_loop_t *loop)
     }
 }
 
+/* Asks the rule engine to fill the free slots not yet asked for, or
+   restates them all when nothing came for JUDGE_RESYNC_MS. */
+static void
+s_ask_work(s_loop_t *loop)
+{
+    int free_slots = judge_engine_free_slots(loop->engine, loop->config);
+    int64_t now = ps_time_mono_ms();
+    bool resync = loop->asked > 0 && now - loop->heard_mono >= JUDGE_RESYNC_MS;
+    int slots = resync ? free_slots : free_slots - loop->asked;
+    if (slots <= 0 && !resync)
+        return;
+    zmsg_t *msg = rules_ready_encode(slots, resync);
+    if (!msg || zmsg_send(&msg, loop->undecided) != 0) {
+        zmsg_destroy(&msg);
+        return;
+    }
+    loop->asked = resync ? free_slots : loop->asked + slots;
+    loop->heard_mono = now;
+}
+
 int
 judge_service_run(ps_config_t **config, const char *config_path)
 {
@@ -142,11 +174,11 @@ judge_service_run(ps_config_t **config, const char *config_path)
     s_loop_t loop = {0};
     loop.config = *config;
 
-    ps_bus_options_t pull_options = ps_bus_defaults();
-    pull_options.rcvhwm = loop.config->ai.concurrency;
+    ps_bus_options_t dealer_options = ps_bus_defaults();
+    dealer_options.sndtimeo = 0;
     loop.undecided =
-        ps_bus_socket(loop.config, ZMQ_PULL, loop.config->bus.undecided, false,
-                      &pull_options, err, sizeof(err));
+        ps_bus_socket(loop.config, ZMQ_DEALER, loop.config->bus.undecided,
+                      false, &dealer_options, err, sizeof(err));
     if (!loop.undecided)
         goto out;
     loop.collect =
@@ -192,6 +224,7 @@ judge_service_run(ps_config_t **config, const char *config_path)
         /* Work may have arrived while transfers finished: take it before
            sleeping, as the edge-triggered fd will not signal it again. */
         s_take_work(&loop);
+        s_ask_work(&loop);
         int timeout = ps_beat_wait_ms(loop.beat);
         if (timeout > JUDGE_POLL_MAX_MS)
             timeout = JUDGE_POLL_MAX_MS;

@@ -5,7 +5,15 @@
     machine in gw_store needs no cross-thread reasoning beyond SQLite's own
     transactions (HTTP workers only take reviews, guarded by a conditional
     UPDATE). After every message the loop publishes the events written
-    since the last publish, in sequence order, whoever wrote them.        */
+    since the last publish, in sequence order, whoever wrote them.
+    The bus loop and the applier are both on the webhook->applied path and
+    both write, so neither may wait on a timer for the other: their
+    connections retry a busy lock after microseconds (s_busy_wait), not
+    after SQLite's default 1, 2, 5, 10 ms sleeps, and they leave WAL
+    checkpoints (two fdatasyncs, 4-13 ms measured) to a checkpointer
+    thread that a commit wakes once the WAL holds GW_CHECKPOINT_PAGES
+    pages. A PASSIVE checkpoint takes no writer lock, so commits go on
+    meanwhile (bench/ANALYSIS.md, webhook->applied).                      */
 #include "gateway.h"
 #include "gw_apply.h"
 #include "gw_budget.h"
@@ -30,9 +38,11 @@
 
 #include <civetweb.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef PS_WEB_ROOT_DEFAULT
 #define PS_WEB_ROOT_DEFAULT "web"
@@ -41,22 +51,43 @@
 #define GW_PROBE_INTERVAL_MS 30000
 #define GW_CATCHUP_MAX 1000
 #define GW_CLAIM_MAX 1000
+/* WAL size (pages) at which a commit wakes the checkpointer: SQLite's own
+   auto-checkpoint threshold. */
+#define GW_CHECKPOINT_PAGES 1000
+/* Busy-lock retries: first wait, cap and total (the old busy_timeout). */
+#define GW_BUSY_FIRST_US 20
+#define GW_BUSY_CAP_US 1000
+#define GW_BUSY_TOTAL_US 5000000
+
+/* The checkpointer thread's state; commits on the tuned connections wake
+   it through their WAL hook. */
+typedef struct {
+    pthread_mutex_t lock; /* guards the flags below */
+    pthread_cond_t cond;  /* signalled when wanted or stopping is set */
+    bool wanted;          /* the WAL reached GW_CHECKPOINT_PAGES */
+    int last_wal_pages;   /* WAL size at the last checkpoint */
+    bool stopping;        /* the thread must finish */
+    const char *db_path;  /* moderation.db (gw_shared_t, fixed) */
+} s_checkpointer_t;
 
 struct gateway {
-    gw_shared_t shared;      /* what the threads share */
-    char *config_path;       /* for reloads */
-    gw_budget_t *budget;     /* AI budget reservations */
-    gw_store_t *store;       /* the bus loop's connection */
-    zsock_t *collect;        /* PULL */
-    zsock_t *events;         /* PUB */
-    zsock_t *authority;      /* REP */
-    zsock_t *commands;       /* PUSH to the poller */
-    zsock_t *nudge;          /* inproc PULL from HTTP workers, applier */
-    zpoller_t *poller;       /* over the three inputs */
-    int64_t published_seq;   /* last event published */
-    pthread_t applier;       /* the applier thread */
-    bool applier_started;    /* join it on destroy */
-    struct mg_context *http; /* civetweb */
+    gw_shared_t shared;            /* what the threads share */
+    char *config_path;             /* for reloads */
+    gw_budget_t *budget;           /* AI budget reservations */
+    gw_store_t *store;             /* the bus loop's connection */
+    zsock_t *collect;              /* PULL */
+    zsock_t *events;               /* PUB */
+    zsock_t *authority;            /* REP */
+    zsock_t *commands;             /* PUSH to the poller */
+    zsock_t *nudge;                /* inproc PULL from HTTP workers, applier */
+    zpoller_t *poller;             /* over the three inputs */
+    int64_t published_seq;         /* last event published */
+    pthread_t applier;             /* the applier thread */
+    bool applier_started;          /* join it on destroy */
+    s_checkpointer_t checkpointer; /* WAL checkpoints off the hot path */
+    pthread_t checkpoint_thread;   /* runs s_checkpointer_main */
+    bool checkpoint_started;       /* join it on destroy */
+    struct mg_context *http;       /* civetweb */
 };
 
 void
@@ -96,6 +127,102 @@ gw_shared_stop(gw_shared_t *shared)
     pthread_mutex_unlock(&shared->events_lock);
     pthread_cond_signal(&shared->apply_cond);
     pthread_mutex_unlock(&shared->apply_lock);
+}
+
+/* ---- SQLite writers on the hot path ------------------------------------ */
+
+/* sqlite3_busy_handler: retries after 20 us, doubling up to 1 ms, for
+   5 s in all. A commit here takes well under a millisecond. */
+static int
+s_busy_wait(void *arg, int count)
+{
+    (void)arg;
+    int64_t wait_us = GW_BUSY_FIRST_US;
+    int64_t waited_us = 0;
+    for (int i = 0; i < count && waited_us < GW_BUSY_TOTAL_US; i++) {
+        waited_us += wait_us;
+        wait_us = wait_us * 2 > GW_BUSY_CAP_US ? GW_BUSY_CAP_US : wait_us * 2;
+    }
+    if (waited_us >= GW_BUSY_TOTAL_US)
+        return 0;
+    struct timespec pause = {0, (long)wait_us * 1000};
+    nanosleep(&pause, NULL);
+    return 1;
+}
+
+/* sqlite3_wal_hook: runs after a commit released its lock. */
+static int
+s_on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    s_checkpointer_t *checkpointer = arg;
+    if (pages < GW_CHECKPOINT_PAGES)
+        return SQLITE_OK;
+    /* A WAL that a reader kept from restarting is checkpointed again only
+       after it grew by a quarter of the threshold, not at every commit. */
+    pthread_mutex_lock(&checkpointer->lock);
+    int last = checkpointer->last_wal_pages;
+    if (pages < last || pages >= last + GW_CHECKPOINT_PAGES / 4) {
+        checkpointer->wanted = true;
+        pthread_cond_signal(&checkpointer->cond);
+    }
+    pthread_mutex_unlock(&checkpointer->lock);
+    return SQLITE_OK;
+}
+
+/* Gives a bus-loop or applier connection the fast busy retry and hands
+   its checkpoints to the checkpointer (the hook replaces SQLite's
+   auto-checkpoint on this connection). */
+static void
+s_tune_writer(gw_store_t *store, s_checkpointer_t *checkpointer)
+{
+    sqlite3 *db = gw_store_sqlite(store);
+    sqlite3_busy_handler(db, s_busy_wait, NULL);
+    sqlite3_wal_hook(db, s_on_wal_commit, checkpointer);
+}
+
+static void *
+s_checkpointer_main(void *arg)
+{
+    s_checkpointer_t *checkpointer = arg;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(checkpointer->db_path, &db, SQLITE_OPEN_READWRITE, NULL)
+        != SQLITE_OK) {
+        ps_log_error("checkpointer cannot open %s: %s", checkpointer->db_path,
+                     db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_handler(db, s_busy_wait, NULL);
+    /* A connection learns that the database is in WAL mode on its first
+       read; until then a checkpoint does nothing (and says -1). */
+    if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL)
+        != SQLITE_OK)
+        ps_log_warn("checkpointer cannot read %s: %s", checkpointer->db_path,
+                    sqlite3_errmsg(db));
+    pthread_mutex_lock(&checkpointer->lock);
+    while (!checkpointer->stopping) {
+        if (!checkpointer->wanted) {
+            pthread_cond_wait(&checkpointer->cond, &checkpointer->lock);
+            continue;
+        }
+        checkpointer->wanted = false;
+        pthread_mutex_unlock(&checkpointer->lock);
+        int wal_pages = 0, moved = 0;
+        if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                      &wal_pages, &moved)
+            != SQLITE_OK)
+            ps_log_warn("WAL checkpoint failed: %s", sqlite3_errmsg(db));
+        else
+            ps_log_debug("WAL checkpoint wal_pages=%d moved=%d", wal_pages,
+                         moved);
+        pthread_mutex_lock(&checkpointer->lock);
+        checkpointer->last_wal_pages = wal_pages;
+    }
+    pthread_mutex_unlock(&checkpointer->lock);
+    sqlite3_close(db);
+    return NULL;
 }
 
 /* ---- applier thread --------------------------------------------------- */
@@ -185,9 +312,12 @@ s_apply_due(gw_store_t *store, ps_overseerr_t *overseerr, int retry_s)
 static void *
 s_applier_main(void *arg)
 {
-    gw_shared_t *shared = arg;
+    gateway_t *gateway = arg;
+    gw_shared_t *shared = &gateway->shared;
     char err[512];
     gw_store_t *store = gw_store_open(shared->db_path, err, sizeof(err));
+    if (store)
+        s_tune_writer(store, &gateway->checkpointer);
     ps_overseerr_t *overseerr = s_overseerr_for(shared);
     zsock_t *nudge = zsock_new_push(shared->nudge_endpoint);
     if (!store || !overseerr || !nudge) {
@@ -760,6 +890,9 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
     pthread_cond_init(&shared->events_cond, NULL);
     shared->sse_max = config->gateway.sse_max_clients;
     shared->started_at = ps_time_now_ms();
+    pthread_mutex_init(&self->checkpointer.lock, NULL);
+    pthread_cond_init(&self->checkpointer.cond, NULL);
+    self->checkpointer.db_path = shared->db_path;
     shared->config = config;
     shared->health = gw_health_new();
     snprintf(shared->nudge_endpoint, sizeof(shared->nudge_endpoint),
@@ -790,6 +923,14 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
     self->store = gw_store_open(shared->db_path, err, errlen);
     if (!self->store)
         goto fail;
+    if (pthread_create(&self->checkpoint_thread, NULL, s_checkpointer_main,
+                       &self->checkpointer)
+        != 0) {
+        snprintf(err, errlen, "cannot start the checkpointer thread");
+        goto fail;
+    }
+    self->checkpoint_started = true;
+    s_tune_writer(self->store, &self->checkpointer);
     if (s_setup_auth(self, config, err, errlen) != 0)
         goto fail;
     self->budget = gw_budget_new();
@@ -808,7 +949,7 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
         goto fail;
     if (s_bind_all(self, err, errlen) != 0)
         goto fail;
-    if (pthread_create(&self->applier, NULL, s_applier_main, shared) != 0) {
+    if (pthread_create(&self->applier, NULL, s_applier_main, self) != 0) {
         snprintf(err, errlen, "cannot start the applier thread");
         goto fail;
     }
@@ -848,6 +989,15 @@ gateway_destroy(gateway_t **self_p)
     zsock_destroy(&self->collect);
     gw_budget_destroy(&self->budget);
     gw_store_destroy(&self->store);
+    if (self->checkpoint_started) {
+        pthread_mutex_lock(&self->checkpointer.lock);
+        self->checkpointer.stopping = true;
+        pthread_cond_signal(&self->checkpointer.cond);
+        pthread_mutex_unlock(&self->checkpointer.lock);
+        pthread_join(self->checkpoint_thread, NULL);
+    }
+    pthread_cond_destroy(&self->checkpointer.cond);
+    pthread_mutex_destroy(&self->checkpointer.lock);
     gw_health_destroy(&self->shared.health);
     ps_config_destroy(&self->shared.config);
     gw_poster_cache_destroy(&self->shared.posters);

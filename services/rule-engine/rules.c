@@ -8,13 +8,15 @@
     table below, so what the dashboard translates and what the history
     stores in English can never drift apart.
 
-    The loop keeps at most one undecided record waiting for an ai-judge.
-    The `undecided` PUSH has a small send HWM so work spreads over the
-    judges instead of piling up in the first one's pipe; while a record
-    waits, the engine stops reading `enriched`, so back-pressure reaches
-    the enricher instead of our memory. A record no judge takes within
-    RULES_PENDING_MAX_MS is released to the gateway (the next scan brings
-    it back) so a missing judge cannot wedge the pipeline silently.       */
+    `undecided` is a ROUTER: a record goes only to a judge that asked for
+    work (rules_credit.h says why), the one with the most free slots.
+    Undecided records wait for a credit in a small FIFO here, so the
+    requests the rules settle keep flowing past an LLM queue (a webhook's
+    rule decision must not wait for 300 ms calls); only when the FIFO is
+    full does the engine stop reading `enriched`, so back-pressure
+    reaches the enricher instead of our memory. A record no judge takes
+    within RULES_PENDING_MAX_MS is released to the gateway (the next scan
+    brings it back) so a missing judge cannot wedge the pipeline.         */
 #include "rules.h"
 #include "ps_beat.h"
 #include "ps_bus.h"
@@ -23,7 +25,9 @@
 #include "ps_parse.h"
 #include "ps_service.h"
 #include "ps_time.h"
+#include "rules_credit.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +37,8 @@
 
 #define RULES_POLL_MS 1000
 #define RULES_PENDING_MAX_MS 30000
-#define RULES_UNDECIDED_HWM 2
+/* Undecided records held while every judge is busy (a few KB each). */
+#define RULES_WAITING_MAX 64
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -940,15 +945,23 @@ rules_decide(const ps_config_t *config, ps_work_t *work, int64_t now_ms)
 
 /* ---- the service loop -------------------------------------------------- */
 
+/* An undecided record no judge has taken yet. */
 typedef struct {
-    zsock_t *enriched;     /* PULL, bound */
-    zsock_t *undecided;    /* PUSH, bound, small HWM */
-    zsock_t *collect;      /* PUSH, connected */
-    ps_beat_t *beat;       /* heartbeat sender */
-    zmsg_t *pending;       /* undecided record no judge has taken yet */
-    int64_t pending_id;    /* its request id */
-    int64_t pending_since; /* monotonic ms it started waiting */
-    bool warned_no_judge;  /* warn once per outage, not per message */
+    zmsg_t *msg;        /* the encoded record */
+    int64_t request_id; /* its request id */
+    int64_t since;      /* monotonic ms it started waiting */
+} s_waiting_t;
+
+typedef struct {
+    zsock_t *enriched;       /* PULL, bound */
+    zsock_t *undecided;      /* ROUTER, bound, mandatory routing */
+    zsock_t *collect;        /* PUSH, connected */
+    ps_beat_t *beat;         /* heartbeat sender */
+    rules_credit_t *credits; /* what each judge asked for */
+    s_waiting_t waiting[RULES_WAITING_MAX]; /* FIFO ring, oldest first */
+    size_t waiting_head;                    /* index of the oldest */
+    size_t waiting_count;                   /* records waiting */
+    bool warned_no_judge; /* warn once per outage, not per message */
 } s_loop_t;
 
 static void
@@ -994,9 +1007,13 @@ s_on_enriched(s_loop_t *loop, const ps_config_t *config)
     }
     if (outcome == PS_OUTCOME_NONE) {
         ps_log_debug("undecided req=%lld", (long long)work->request_id);
-        loop->pending = out_msg;
-        loop->pending_id = work->request_id;
-        loop->pending_since = ps_time_mono_ms();
+        s_waiting_t *slot =
+            &loop->waiting[(loop->waiting_head + loop->waiting_count)
+                           % RULES_WAITING_MAX];
+        slot->msg = out_msg;
+        slot->request_id = work->request_id;
+        slot->since = ps_time_mono_ms();
+        loop->waiting_count++;
     } else {
         ps_log_debug("decided req=%lld outcome=%s rule=%s",
                      (long long)work->request_id, ps_outcome_name(outcome),
@@ -1010,24 +1027,105 @@ out:
     zmsg_destroy(&msg);
 }
 
+/* Reads every queued `ready` from the judges into the credit book. */
 static void
-s_flush_pending(s_loop_t *loop)
+s_on_ready(s_loop_t *loop)
 {
-    if (zmsg_send(&loop->pending, loop->undecided) == 0) {
+    while (zsock_events(loop->undecided) & ZMQ_POLLIN) {
+        zmsg_t *msg = zmsg_recv(loop->undecided);
+        if (!msg)
+            return;
+        zframe_t *id = zmsg_first(msg);
+        zframe_t *body = zmsg_next(msg);
+        int slots = 0;
+        bool reset = false;
+        char err[256] = "missing frame";
+        if (!id || !body
+            || rules_ready_decode(body, &slots, &reset, err, sizeof(err)) != 0)
+            ps_log_warn("dropped a bad message on undecided err=\"%s\"", err);
+        else if (rules_credit_ready(loop->credits, zframe_data(id),
+                                    zframe_size(id), slots, reset)
+                 != 0)
+            ps_log_warn("dropped a ready message with a bad routing id");
+        else
+            ps_log_debug("a judge asks for work slots=%d reset=%s credit=%d "
+                         "judges=%zu",
+                         slots, reset ? "yes" : "no",
+                         rules_credit_total(loop->credits),
+                         rules_credit_judges(loop->credits));
+        zmsg_destroy(&msg);
+    }
+}
+
+/* Sends a waiting record to the judge with the most credit. A judge
+   whose connection closed is forgotten and the next one tried. Returns
+   true when the record went out. */
+static bool
+s_send_to_judge(s_loop_t *loop, const s_waiting_t *waiting)
+{
+    zframe_t *record = zmsg_first(waiting->msg);
+    size_t len = 0;
+    const void *id;
+    while ((id = rules_credit_pick(loop->credits, &len)) != NULL) {
+        if (zmq_send(zsock_resolve(loop->undecided), id, len,
+                     ZMQ_SNDMORE | ZMQ_DONTWAIT)
+            >= 0) {
+            /* The routing frame went through: the peer's pipe takes the
+               whole message. */
+            if (zmq_send(zsock_resolve(loop->undecided), zframe_data(record),
+                         zframe_size(record), ZMQ_DONTWAIT)
+                < 0)
+                ps_log_warn("undecided record lost on its way to a judge "
+                            "req=%lld err=\"%s\"",
+                            (long long)waiting->request_id,
+                            zmq_strerror(zmq_errno()));
+            rules_credit_spend(loop->credits, id, len);
+            return true;
+        }
+        /* EHOSTUNREACH: that judge is gone. EAGAIN: its pipe is full,
+           which its credit should have prevented; ask it again. */
+        if (zmq_errno() == EAGAIN)
+            rules_credit_ready(loop->credits, id, len, 0, true);
+        else
+            rules_credit_forget(loop->credits, id, len);
+    }
+    return false;
+}
+
+/* Drops the oldest waiting record from the FIFO. */
+static void
+s_waiting_pop(s_loop_t *loop)
+{
+    zmsg_destroy(&loop->waiting[loop->waiting_head].msg);
+    loop->waiting_head = (loop->waiting_head + 1) % RULES_WAITING_MAX;
+    loop->waiting_count--;
+}
+
+/* Sends waiting records, oldest first, while judges have credit; then
+   releases those that waited too long. */
+static void
+s_flush_waiting(s_loop_t *loop)
+{
+    while (loop->waiting_count > 0
+           && s_send_to_judge(loop, &loop->waiting[loop->waiting_head])) {
+        s_waiting_pop(loop);
         if (loop->warned_no_judge)
             ps_log_info("an ai-judge takes undecided requests again");
         loop->warned_no_judge = false;
-        return;
     }
-    if (ps_time_mono_ms() - loop->pending_since < RULES_PENDING_MAX_MS)
-        return;
-    if (!loop->warned_no_judge)
-        ps_log_warn("no ai-judge took an undecided request within %d ms, "
-                    "released to the gateway req=%lld",
-                    RULES_PENDING_MAX_MS, (long long)loop->pending_id);
-    loop->warned_no_judge = true;
-    zmsg_destroy(&loop->pending);
-    s_release(loop, loop->pending_id, "no ai-judge available");
+    int64_t now = ps_time_mono_ms();
+    while (loop->waiting_count > 0
+           && now - loop->waiting[loop->waiting_head].since
+                  >= RULES_PENDING_MAX_MS) {
+        int64_t request_id = loop->waiting[loop->waiting_head].request_id;
+        if (!loop->warned_no_judge)
+            ps_log_warn("no ai-judge took an undecided request within %d ms, "
+                        "released to the gateway req=%lld",
+                        RULES_PENDING_MAX_MS, (long long)request_id);
+        loop->warned_no_judge = true;
+        s_waiting_pop(loop);
+        s_release(loop, request_id, "no ai-judge available");
+    }
 }
 
 int
@@ -1038,17 +1136,23 @@ rules_service_run(ps_config_t **config, const char *config_path)
     s_loop_t loop = {0};
     const ps_config_t *c = *config;
 
-    ps_bus_options_t push_options = ps_bus_defaults();
-    push_options.sndhwm = RULES_UNDECIDED_HWM;
-    push_options.sndtimeo = 0;
+    ps_bus_options_t router_options = ps_bus_defaults();
+    router_options.sndtimeo = 0;
+    loop.credits = rules_credit_new();
+    if (!loop.credits) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto out;
+    }
     loop.enriched = ps_bus_socket(c, ZMQ_PULL, c->bus.enriched, true, NULL, err,
                                   sizeof(err));
     if (!loop.enriched)
         goto out;
-    loop.undecided = ps_bus_socket(c, ZMQ_PUSH, c->bus.undecided, true,
-                                   &push_options, err, sizeof(err));
+    loop.undecided = ps_bus_socket(c, ZMQ_ROUTER, c->bus.undecided, true,
+                                   &router_options, err, sizeof(err));
     if (!loop.undecided)
         goto out;
+    /* A send to a judge that is gone fails instead of vanishing. */
+    zsock_set_router_mandatory(loop.undecided, 1);
     loop.collect = ps_bus_socket(c, ZMQ_PUSH, c->bus.collect, false, NULL, err,
                                  sizeof(err));
     if (!loop.collect)
@@ -1074,31 +1178,35 @@ rules_service_run(ps_config_t **config, const char *config_path)
         if (timeout > RULES_POLL_MS)
             timeout = RULES_POLL_MS;
         zmq_pollitem_t items[] = {
-            {zsock_resolve(loop.enriched), 0, ZMQ_POLLIN, 0},
-            {zsock_resolve(loop.undecided), 0, ZMQ_POLLOUT, 0}};
-        /* While a record waits for a judge, only the judges' side matters:
-           polling for POLLOUT with a short timeout also retries the send. */
-        int n = loop.pending ? zmq_poll(&items[1], 1, 100)
-                             : zmq_poll(items, 1, timeout);
+            {zsock_resolve(loop.undecided), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve(loop.enriched), 0, ZMQ_POLLIN, 0}};
+        /* With the FIFO full, only the judges' requests for work matter. */
+        bool full = loop.waiting_count == RULES_WAITING_MAX;
+        int n = zmq_poll(items, full ? 1 : 2, timeout);
         if (n < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             ps_log_error("poll failed err=\"%s\"", zmq_strerror(zmq_errno()));
             break;
         }
-        if (loop.pending)
-            s_flush_pending(&loop);
-        else if (items[0].revents & ZMQ_POLLIN)
+        if (items[0].revents & ZMQ_POLLIN)
+            s_on_ready(&loop);
+        if (!full && (items[1].revents & ZMQ_POLLIN))
             s_on_enriched(&loop, *config);
+        if (loop.waiting_count > 0)
+            s_flush_waiting(&loop);
     }
     rc = 0;
     ps_log_info("stopping");
 out:
     if (rc != 0)
         ps_log_error("cannot start: %s", err);
-    if (loop.pending)
-        s_release(&loop, loop.pending_id, "rule-engine stopping");
-    zmsg_destroy(&loop.pending);
+    while (loop.waiting_count > 0) {
+        s_release(&loop, loop.waiting[loop.waiting_head].request_id,
+                  "rule-engine stopping");
+        s_waiting_pop(&loop);
+    }
+    rules_credit_destroy(&loop.credits);
     ps_beat_destroy(&loop.beat);
     zsock_destroy(&loop.collect);
     zsock_destroy(&loop.undecided);
