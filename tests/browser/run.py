@@ -105,7 +105,8 @@ def main():
             "PS_SCREENSHOT_DIR": os.path.abspath(SCREENSHOT_DIR),
             "PS_CHROMIUM": CHROMIUM,
         })
-        node = subprocess.Popen([NODE, "--test-reporter=spec", suite], env=env, cwd=HERE)
+        node = subprocess.Popen([NODE, "--test-reporter=spec", suite],
+                                env=env, cwd=HERE)
         try:
             rc = node.wait(timeout=SUITE_TIMEOUT_S)
         except subprocess.TimeoutExpired:
