@@ -36,6 +36,8 @@ export async function launch() {
   return puppeteer.launch({
     executablePath: env.chromium,
     headless: true,
+    // A hung page fails its test in half a minute, not three.
+    protocolTimeout: 30000,
     // Root in a container has no user namespace sandbox; /dev/shm is small.
     args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
   });

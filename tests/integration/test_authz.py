@@ -33,9 +33,12 @@ BINDIR = os.environ.get("PS_BINDIR", os.path.join(
 # (its own secret, whoever calls). Path placeholders: {known} a request
 # the stack has decided, {missing} an id nobody has, {account} a new
 # username per call. Options: ok = statuses a caller with the role gets
-# (default 200), body = the request body, page = an HTML page (anonymous
-# callers are redirected to the login page), sse = an event stream.
+# (default 200; a redirect must not lead to the login page), body = the
+# request body, page = an HTML page (anonymous callers are redirected to
+# the login page), sse = an event stream.
 MISSING = 999999
+# A prototype page may be served in place or redirect to the new page.
+ALIAS = {"page": True, "ok": (200, 301, 302, 303, 307, 308)}
 TEST_HOOK = '{"notification_type": "TEST_NOTIFICATION"}'
 ROUTES = [
     # public: login page, static assets, liveness, the webhook
@@ -64,11 +67,11 @@ ROUTES = [
     ("GET", "/report.html", "viewer", {"page": True}),
     ("GET", "/docs", "viewer", {"page": True}),
     # prototype routes (shared/contracts/prototype.md)
-    ("GET", "/history", "viewer", {"page": True}),
-    ("GET", "/health", "viewer", {"page": True}),
-    ("GET", "/staff/report", "viewer", {"page": True}),
-    ("GET", "/review-dashboard", "viewer", {"page": True}),
-    ("GET", "/staff/openai-stats", "viewer", {"page": True}),
+    ("GET", "/history", "viewer", ALIAS),
+    ("GET", "/health", "viewer", ALIAS),
+    ("GET", "/staff/report", "viewer", ALIAS),
+    ("GET", "/review-dashboard", "viewer", ALIAS),
+    ("GET", "/staff/openai-stats", "viewer", ALIAS),
     ("GET", "/stats", "viewer", {}),
     ("GET", "/staff/reviews", "viewer", {}),
     ("GET", "/staff/pending-count", "viewer", {}),
@@ -254,8 +257,11 @@ class AuthzTest(unittest.TestCase):
         text = text[:200]
         if rank >= RANK[least]:
             ok = options.get("ok", (200,))
+            location = headers.get("Location") or ""
             if status not in ok:
                 problems.append(f"{where}: {status}, expected {ok}: {text}")
+            elif location.endswith("/login.html"):
+                problems.append(f"{where}: sent to the login page")
             elif sse and not (headers.get("Content-Type") or "").startswith(
                     "text/event-stream"):
                 problems.append(f"{where}: Content-Type "
