@@ -140,10 +140,14 @@ export function uiKeys() {
   return keys;
 }
 
+// The keys shown as text: words made of letters, digits, _ - and dots
+// (keys look like "history.filter.outcome"), without the punctuation of
+// the sentence around them, that are keys of the language files.
 export function rawKeysIn(text, keys) {
   const found = new Set();
-  for (const match of text.matchAll(/\b[a-z][a-z0-9]*(?:\.[a-z0-9_]+)+\b/g)) {
-    if (keys.has(match[0])) found.add(match[0]);
+  for (const word of text.split(/[^\w.-]+/)) {
+    const candidate = word.replace(/^[.-]+|[.-]+$/g, "");
+    if (candidate.includes(".") && keys.has(candidate)) found.add(candidate);
   }
   return [...found];
 }

@@ -69,7 +69,9 @@ describe("every page in French and English, wide and narrow", () => {
               const shownLang = await page.evaluate(() => document.documentElement.lang);
               assert.equal(shownLang, lang, `${where}: the page is in "${shownLang}"`);
             }
-            const text = await page.evaluate(() => document.body.innerText);
+            // What a user reads: the text, the tab's title, placeholders.
+            const text = await page.evaluate(() =>
+              [document.title, document.body.innerText, ...[...document.querySelectorAll("[placeholder]")].map((n) => n.placeholder)].join("\n"));
             const raw = rawKeysIn(text, KEYS);
             assert.deepEqual(raw, [], `${where}: raw translation keys visible: ${raw.join(", ")}`);
             const sizes = await page.evaluate(() => ({
