@@ -1,10 +1,11 @@
 // What staff do in the dashboard, in a real headless Chromium against a
 // real stack (run by tests/browser/run.py): log in, read the overview,
-// approve a review while a second open page watches it leave the queue
-// (SSE, no reload), switch languages, export the filtered history as CSV,
-// see an HTML injection attempt rendered as text; and nobody without a
-// session reaches a page. Tests run in order: the overview counts are
-// read before the approval changes them.
+// see an HTML injection attempt rendered as text, approve a review while
+// a second open page watches it leave the queue (SSE, no reload), decline
+// one from the keyboard, switch languages, export the filtered history as
+// CSV; and nobody without a session reaches a page. Tests run in order:
+// the overview counts are read before any decision changes them, and the
+// injection attempt is looked for in the queue before one could close it.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
@@ -13,6 +14,7 @@ import {
 
 // Overseerr's request status: 1 pending, 2 approved, 3 declined.
 const APPROVED = 2;
+const DECLINED = 3;
 // Conditions are polled: a page in a background tab gets no animation
 // frames, puppeteer's default way to poll.
 const POLL = { polling: 100 };
@@ -96,6 +98,43 @@ describe("dashboard flows", () => {
     }
   });
 
+  it("renders a title made of HTML as text on the review queue, history and overview", async () => {
+    const { context, page } = await loggedIn(browser);
+    try {
+      const title = env.xssTitle;
+      const injected = () => page.evaluate(() => document.querySelectorAll('img[src="x"]').length);
+
+      await page.goto(`${env.base}/reviews.html`);
+      const card = `li.review[data-request-id="${env.xssId}"]`;
+      await page.waitForSelector(card);
+      assert.equal(await page.$eval(`${card} h3`, (h) => h.textContent.trim()), title, "the title shown as text");
+      await settle(page);
+      assert.equal(await injected(), 0, "reviews.html created an <img> from the title");
+
+      await page.goto(`${env.base}/history.html`);
+      await page.waitForSelector("tbody#decisions tr[data-id]");
+      const inHistory = async () =>
+        page.evaluate((t) => [...document.querySelectorAll("tbody#decisions tr")].some((tr) => tr.textContent.includes(t)), title);
+      for (let more = 0; !(await inHistory()) && more < 5; more++) {
+        const button = await page.$("button#more:not([disabled]):not([hidden])");
+        if (!button) break;
+        const rows = await page.$$eval("tbody#decisions tr", (trs) => trs.length);
+        await button.click();
+        await page.waitForFunction((n) => document.querySelectorAll("tbody#decisions tr").length > n, POLL, rows);
+      }
+      assert.ok(await inHistory(), "history.html shows the title as text");
+      await settle(page);
+      assert.equal(await injected(), 0, "history.html created an <img> from the title");
+
+      await page.goto(`${env.base}/`);
+      await settle(page);
+      assert.equal(await injected(), 0, "the overview created an <img> from the title");
+      assert.deepEqual(page.dialogs, [], "a dialog opened: the title ran as script");
+    } finally {
+      await context.close();
+    }
+  });
+
   it("approves a review: Overseerr has it approved and a second open page drops it live", async () => {
     const { context, page } = await loggedIn(browser);
     try {
@@ -136,6 +175,41 @@ describe("dashboard flows", () => {
     }
   });
 
+  it("decides from the keyboard: j moves to a card, d declines it", async () => {
+    const { context, page } = await loggedIn(browser);
+    try {
+      await page.goto(`${env.base}/reviews.html`);
+      await page.waitForSelector("li.review");
+      await settle(page);
+      // The focused card: DOM focus inside it, or the page's own mark.
+      const focused = () =>
+        page.evaluate(() => {
+          const card =
+            document.activeElement?.closest("li.review") ||
+            document.querySelector(
+              "li.review.focused, li.review.active, li.review[aria-current], li.review[aria-selected='true']",
+            );
+          return card ? Number(card.dataset.requestId) : null;
+        });
+      await page.keyboard.press("j");
+      const first = await waitFor(focused, "a focused card after pressing j", 3000);
+      if (first === env.xssId) {
+        await page.keyboard.press("j");
+        await waitFor(async () => (await focused()) !== env.xssId, "j to move to the next card", 3000);
+      }
+      const target = await focused();
+      await page.keyboard.press("d");
+      const declined = await waitFor(async () => {
+        const request = (await simState()).requests.find((r) => r.id === target);
+        return request && request.status === DECLINED ? request : null;
+      }, `request ${target} declined in the Overseerr simulator after pressing d`, 10000);
+      assert.equal(declined.status, DECLINED);
+      assert.deepEqual(page.dialogs, [], "no dialog on a keyboard decision");
+    } finally {
+      await context.close();
+    }
+  });
+
   it("switches to English and back to French, and the choice survives a reload", async () => {
     const { context, page } = await loggedIn(browser);
     try {
@@ -167,43 +241,6 @@ describe("dashboard flows", () => {
       await page.goto(`${env.base}/costs.html`);
       await page.waitForFunction(() => document.documentElement.lang === "en", POLL);
       await waitFor(async () => (await navText()).includes(en["nav.overview"]), "English kept on another page", 5000);
-    } finally {
-      await context.close();
-    }
-  });
-
-  it("renders a title made of HTML as text on the review queue, history and overview", async () => {
-    const { context, page } = await loggedIn(browser);
-    try {
-      const title = env.xssTitle;
-      const injected = () => page.evaluate(() => document.querySelectorAll('img[src="x"]').length);
-
-      await page.goto(`${env.base}/reviews.html`);
-      const card = `li.review[data-request-id="${env.xssId}"]`;
-      await page.waitForSelector(card);
-      assert.equal(await page.$eval(`${card} h3`, (h) => h.textContent.trim()), title, "the title shown as text");
-      await settle(page);
-      assert.equal(await injected(), 0, "reviews.html created an <img> from the title");
-
-      await page.goto(`${env.base}/history.html`);
-      await page.waitForSelector("tbody#decisions tr[data-id]");
-      const inHistory = async () =>
-        page.evaluate((t) => [...document.querySelectorAll("tbody#decisions tr")].some((tr) => tr.textContent.includes(t)), title);
-      for (let more = 0; !(await inHistory()) && more < 5; more++) {
-        const button = await page.$("button#more:not([disabled]):not([hidden])");
-        if (!button) break;
-        const rows = await page.$$eval("tbody#decisions tr", (trs) => trs.length);
-        await button.click();
-        await page.waitForFunction((n) => document.querySelectorAll("tbody#decisions tr").length > n, POLL, rows);
-      }
-      assert.ok(await inHistory(), "history.html shows the title as text");
-      await settle(page);
-      assert.equal(await injected(), 0, "history.html created an <img> from the title");
-
-      await page.goto(`${env.base}/`);
-      await settle(page);
-      assert.equal(await injected(), 0, "the overview created an <img> from the title");
-      assert.deepEqual(page.dialogs, [], "a dialog opened: the title ran as script");
     } finally {
       await context.close();
     }
