@@ -12,12 +12,13 @@ import { env, launch, login, newPage, psPages, rawKeysIn, settle, uiKeys } from 
 
 const LANGUAGES = ["fr", "en"];
 const WIDTHS = [1280, 390];
-const PAGES = [
-  ...psPages(),
+const EXTRA = [
   { id: "login", href: "/login.html", anonymous: true },
   { id: "report", href: "/report.html" },
   { id: "docs", href: "/docs", foreign: true }, // Swagger UI: its own texts
 ];
+const listed = psPages();
+const PAGES = [...listed, ...EXTRA.filter((extra) => !listed.some((page) => page.id === extra.id))];
 const KEYS = uiKeys();
 
 let browser;
