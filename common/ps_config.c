@@ -233,6 +233,11 @@ static const s_key_t s_keys[] = {
     K("gateway.web_root", T_STRING, gateway.web_root, 0, 0),
     K("gateway.lease", T_DURATION, gateway.lease_s, 5, 86400),
     K("gateway.apply_retry", T_DURATION, gateway.apply_retry_s, 1, 86400),
+    K("gateway.sse_max_clients", T_INT, gateway.sse_max_clients, 0, 256),
+    K("gateway.poster_base_url", T_STRING, gateway.poster_base_url, 0, 0),
+    K("gateway.poster_cache_mb", T_INT, gateway.poster_cache_mb, 0, 100000),
+    K("gateway.poster_timeout_ms", T_INT, gateway.poster_timeout_ms, 100,
+      60000),
     K("enricher.cache_ttl", T_DURATION, enricher.cache_ttl_s, 0, 30 * 86400),
     K("enricher.cache_max", T_INT, enricher.cache_max, 0, 1000000),
     K("bus.collect", T_STRING, bus.collect, 0, 0),
@@ -1599,6 +1604,10 @@ s_set_defaults(ps_config_t *c)
     c->gateway.web_root = strdup("");
     c->gateway.lease_s = 120;
     c->gateway.apply_retry_s = 30;
+    c->gateway.sse_max_clients = 16;
+    c->gateway.poster_base_url = strdup("https://image.tmdb.org/t/p/w300");
+    c->gateway.poster_cache_mb = 200;
+    c->gateway.poster_timeout_ms = 5000;
     c->enricher.cache_ttl_s = 6 * 3600;
     c->enricher.cache_max = 5000;
     c->bus.collect = strdup("tcp://127.0.0.1:5571");
@@ -1615,7 +1624,8 @@ s_set_defaults(ps_config_t *c)
     c->ai.api_key = strdup("");
     c->gateway.webhook_secret = strdup("");
     return c->ai.model && c->data_dir && c->log_level && c->timezone
-                   && c->gateway.listen && c->gateway.web_root && c->bus.collect
+                   && c->gateway.listen && c->gateway.web_root
+                   && c->gateway.poster_base_url && c->bus.collect
                    && c->bus.models && c->overseerr.url && c->ai.api_key
                    && c->gateway.webhook_secret && c->ai.token_field
                    && c->ai.policy
@@ -1863,6 +1873,14 @@ s_check(s_ctx_t *ctx, ps_config_t *c)
                     "expected an http:// or https:// URL, got \"%s\"",
                     c->overseerr.url);
     }
+    if (strncmp(c->gateway.poster_base_url, "http://", 7) != 0
+        && strncmp(c->gateway.poster_base_url, "https://", 8) != 0) {
+        ctx->error_count++;
+        s_where(ctx, "gateway.poster_base_url", &file, &line, &column);
+        s_issue_add(ctx->errors, file, line, column, "gateway.poster_base_url",
+                    "expected an http:// or https:// URL, got \"%s\"",
+                    c->gateway.poster_base_url);
+    }
     if (*c->overseerr.url && !*c->overseerr.api_key && !c->demo)
         s_issue_add(ctx->warnings, ctx->file, 0, 0, "overseerr.api_key",
                     "no API key: Overseerr will answer 403 to every call "
@@ -1974,6 +1992,109 @@ s_rules_version(ps_config_t *config, char *buf, size_t len)
         hash = s_fnv1a(hash, "]", 1);
     }
     snprintf(buf, len, "%016llx", (unsigned long long)hash);
+}
+
+/* One value of the given type as JSON, as a user would write it. */
+static json_t *
+s_slot_json(s_type_t type, const void *slot)
+{
+    static const char *const modes[] = {"on", "off", "dry-run"};
+    static const char *const actions[] = {"default", "approve", "decline",
+                                          "review"};
+    static const char *const policies[] = {"allow", "review", "decline"};
+    static const char *const days[] = {"sun", "mon", "tue", "wed",
+                                       "thu", "fri", "sat"};
+    int value = 0;
+    switch (type) {
+        case T_BOOL:
+            return json_boolean(*(const bool *)slot);
+        case T_DOUBLE:
+            return json_real(*(const double *)slot);
+        case T_STRING: {
+            const char *text = *(char *const *)slot;
+            return json_string(text ? text : "");
+        }
+        case T_SECRET: {
+            const char *text = *(char *const *)slot;
+            return json_string(text && *text ? "set" : "not set");
+        }
+        case T_STRLIST: {
+            const ps_strlist_t *list = slot;
+            json_t *items = json_array();
+            for (size_t i = 0; items && i < list->count; i++)
+                json_array_append_new(items, json_string(list->items[i]));
+            return items;
+        }
+        case T_TABLE:
+            return NULL; /* walked by the caller, which knows the table */
+        default:
+            value = *(const int *)slot;
+            break;
+    }
+    switch (type) {
+        case T_MODE:
+            return json_string(value >= 0 && value < 3 ? modes[value] : "");
+        case T_ACTION:
+            return json_string(value >= 0 && value < 4 ? actions[value] : "");
+        case T_POLICY:
+            return json_string(value >= 0 && value < 3 ? policies[value]
+                                                       : "inherit");
+        case T_LEVEL:
+            return json_string(ps_config_level_name((ps_level_t)value));
+        case T_CLOCK: {
+            char clock[8];
+            snprintf(clock, sizeof(clock), "%02d:%02d", (value / 60) % 100,
+                     value % 60);
+            return json_string(clock);
+        }
+        case T_DAYS: {
+            json_t *names = json_array();
+            for (int d = 0; names && d < 7; d++)
+                if (value & (1 << d))
+                    json_array_append_new(names, json_string(days[d]));
+            return names;
+        }
+        default:
+            return json_integer(value);
+    }
+}
+
+json_t *
+ps_config_to_json(const ps_config_t *config)
+{
+    json_t *doc = json_object();
+    for (size_t i = 0; doc && i < S_KEY_COUNT; i++) {
+        const s_key_t *key = &s_keys[i];
+        const void *slot = (const char *)config + key->offset;
+        if (key->type != T_TABLE) {
+            json_t *value = s_slot_json(key->type, slot);
+            if (!value || json_object_set_new(doc, key->path, value) != 0)
+                goto fail;
+            continue;
+        }
+        const s_table_t *table = s_table_find(key->path);
+        const s_list_t *list = slot;
+        json_t *items = json_array();
+        if (!items || json_object_set_new(doc, key->path, items) != 0)
+            goto fail;
+        for (size_t j = 0; j < list->count; j++) {
+            const char *item = (const char *)list->items + j * table->item_size;
+            json_t *entry = json_object();
+            if (!entry || json_array_append_new(items, entry) != 0)
+                goto fail;
+            for (size_t f = 0; f < table->field_count; f++) {
+                const s_field_t *field = &table->fields[f];
+                json_t *value = s_slot_json(field->type, item + field->offset);
+                if (!value
+                    || json_object_set_new(entry, field->name, value) != 0)
+                    goto fail;
+            }
+        }
+    }
+    return doc;
+fail:
+    json_decref(doc);
+    return NULL;
 }
 
 ps_config_t *

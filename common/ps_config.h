@@ -19,6 +19,7 @@
 #ifndef PS_CONFIG_H_INCLUDED
 #define PS_CONFIG_H_INCLUDED
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -298,6 +299,11 @@ typedef struct {
         char *web_root;       /* directory of the dashboard files */
         int lease_s;          /* claim lease before a request is re-granted */
         int apply_retry_s;    /* wait before retrying a failed apply */
+
+        int sse_max_clients;   /* live event streams at once (read at start) */
+        char *poster_base_url; /* image server; + a TMDB poster path */
+        int poster_cache_mb;   /* poster cache on disk, 0 = no cache */
+        int poster_timeout_ms; /* total time of one poster fetch */
     } gateway;
 
     struct {
@@ -322,6 +328,14 @@ ps_config_t *ps_config_load(const char *path, ps_config_issues_t *errors,
    next load read TZ from the environment again: for tests, and for a
    process that changes its TZ on purpose. */
 void ps_config_reread_tz(void);
+
+/* The effective configuration as one JSON object keyed by every dotted
+   schema key ("ai.model": "gpt-4o-mini", ...), in schema order: values
+   in their config form (durations in seconds, modes and actions as
+   words, lists of mappings as arrays of objects). Secrets are never
+   copied: a secret key holds "set" or "not set". Returns a new object
+   (caller decrefs), or NULL on OOM. */
+json_t *ps_config_to_json(const ps_config_t *config);
 
 /* Frees a config; accepts NULL and sets *self_p to NULL. */
 void ps_config_destroy(ps_config_t **self_p);

@@ -124,3 +124,42 @@ ps_time_local_day_start_ms(int64_t now_ms)
     local.tm_isdst = -1;
     return (int64_t)mktime(&local) * 1000;
 }
+
+/* Local midnight of year-month-day; mktime normalizes day 32 into the
+   next month, which is how the day after is found. */
+static int64_t
+s_local_midnight_ms(int year, int month, int day)
+{
+    struct tm local = {.tm_year = year - 1900,
+                       .tm_mon = month - 1,
+                       .tm_mday = day,
+                       .tm_isdst = -1};
+    return (int64_t)mktime(&local) * 1000;
+}
+
+int
+ps_time_parse_local_date(const char *text, int64_t *start_ms, int64_t *end_ms)
+{
+    int64_t utc_ms = 0;
+    /* The ISO parser checks the shape and the calendar (Feb 29 ...). */
+    if (!text || strlen(text) != 10 || ps_time_parse_iso(text, &utc_ms) != 0)
+        return -1;
+    int year = 0, month = 0, day = 0;
+    if (sscanf(text, "%4d-%2d-%2d", &year, &month, &day) != 3)
+        return -1;
+    *start_ms = s_local_midnight_ms(year, month, day);
+    *end_ms = s_local_midnight_ms(year, month, day + 1);
+    return 0;
+}
+
+int
+ps_time_format_local_date(int64_t ms, char *buf, size_t len)
+{
+    time_t seconds = (time_t)(ms / 1000);
+    struct tm local;
+    if (!localtime_r(&seconds, &local))
+        return -1;
+    int n = snprintf(buf, len, "%04d-%02d-%02d", local.tm_year + 1900,
+                     local.tm_mon + 1, local.tm_mday);
+    return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}

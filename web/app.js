@@ -1,80 +1,88 @@
-// PlexStaffAI dashboard logic. Every piece of text that comes from
-// Overseerr, the LLM or a requester is untrusted: it is only ever placed
-// with textContent, never as HTML. Polls the REST API every 3 s (live
-// updates over SSE come with the full dashboard).
+// The overview page: counts from /api/v1/stats, today's AI spend from
+// /api/v1/costs, 30 days of charts from /api/v1/stats/daily, the scan
+// progress bar from /api/v1/progress (or, on a gateway without it, the
+// scan status in /api/v1/health), the configuration-error banner and
+// the health pill. Live over Server-Sent Events: a decision or a review
+// refreshes the counts (coalesced, so a scan of 300 requests does not
+// mean 300 fetches), a progress event moves the bar; without the stream
+// everything is polled every 10 s. Untrusted text (service details,
+// config errors) goes through textContent only.
 "use strict";
 
-const REFRESH_MS = 3000;
-const LANGUAGES = ["en", "fr"];
-let messages = {};
+const POLL_MS = 10000;
+const HEALTH_MS = 15000;
+const COLORS = {
+  approve: "#3fb950",
+  decline: "#f85149",
+  review: "#d29922",
+  rule: "#58a6ff",
+  ai: "#bc8cff",
+  learner: "#39c5cf",
+  staff: "#e5a00d",
+  rate: "#3fb950",
+  cost: "#e5a00d",
+};
+const OUTCOMES = ["approve", "decline", "review"];
+const SOURCES = ["rule", "ai", "learner", "staff"];
+const AGREEMENT_SOURCES = ["rule", "ai", "learner"];
 
-// The explanation in the page's language: the rule's message id and
-// parameters through web/i18n/<lang>.json, or the English text the
-// service recorded when the id is unknown.
-function explain(item) {
-  const template = item.message_id && messages[item.message_id];
-  if (!template) return item.explanation || "";
-  const params = item.params || {};
-  return template.replace(/\{([a-z_]+)\}/g, (whole, name) =>
-    Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole);
+const state = { stats: null, costs: null, daily: null, health: null, progress: null, charts: {} };
+
+function setText(id, text) {
+  document.getElementById(id).textContent = text;
 }
 
-function pickLanguage() {
-  const saved = localStorage.getItem("lang");
-  if (LANGUAGES.includes(saved)) return saved;
-  const wanted = (navigator.language || "en").slice(0, 2).toLowerCase();
-  return LANGUAGES.includes(wanted) ? wanted : "en";
-}
-
-async function loadMessages(lang) {
-  const response = await fetch(`/i18n/${lang}.json`);
-  messages = (await response.json()).messages || {};
-  document.documentElement.lang = lang;
-  const select = document.getElementById("lang");
-  if (select) select.value = lang;
-}
-
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
-
-async function getJson(path) {
-  const response = await fetch(path, { headers: { Accept: "application/json" } });
-  const body = await response.json();
-  return { status: response.status, body };
-}
-
-function when(ms) {
-  return ms ? new Date(ms).toLocaleString() : "";
-}
-
-function showError(text) {
-  const box = document.getElementById("error");
-  box.textContent = text || "";
-  box.hidden = !text;
-}
-
-function renderSummary(stats) {
-  const outcomes = stats.outcomes || {};
-  document.getElementById("count-approve").textContent = outcomes.approve || 0;
-  document.getElementById("count-decline").textContent = outcomes.decline || 0;
-  document.getElementById("count-review").textContent = stats.pending_reviews || 0;
-  document.getElementById("count-ai").textContent = (stats.ai && stats.ai.calls) || 0;
-}
-
-function renderHealth(status, health) {
-  const pill = document.getElementById("health");
-  const ok = status === 200;
-  pill.textContent = ok ? "All services healthy" : "Degraded";
-  pill.className = "pill " + (ok ? "ok" : "bad");
-  const problems = [];
-  for (const [name, service] of Object.entries(health.services || {})) {
-    if (!service.ok) problems.push(name + " is not running");
+function renderSummary() {
+  const stats = state.stats;
+  if (stats) {
+    const outcomes = stats.outcomes || {};
+    setText("count-approve", PS.number(outcomes.approve));
+    setText("count-decline", PS.number(outcomes.decline));
+    setText("count-review", PS.number(stats.pending_reviews));
+    setText("count-ai", PS.number(stats.ai && stats.ai.calls));
+    const decided = (outcomes.approve || 0) + (outcomes.decline || 0);
+    setText("approval-rate", decided ? PSLive.percent(stats.approval_rate) : "–");
   }
-  if (health.overseerr && !health.overseerr.ok) problems.push("Overseerr: " + health.overseerr.detail);
+  const today = state.costs && state.costs.today;
+  setText("ai-today", today ? PSLive.usd(today.spent_usd) : "–");
+  setText("ai-budget", today && today.budget_usd > 0
+    ? PS.t("overview.budget", { budget: PSLive.usd(today.budget_usd) }) : "");
+}
+
+async function loadCounts() {
+  const [stats, costs] = await Promise.all([
+    PSLive.tryJson("/api/v1/stats"),
+    PSLive.tryJson("/api/v1/costs?days=1&last=0"),
+  ]);
+  if (stats.ok) state.stats = stats.body;
+  if (costs.ok) state.costs = costs.body;
+  PS.showError(stats.ok ? "" : PS.t("overview.error.stats", { reason: PSLive.failure(stats) }));
+  renderSummary();
+}
+
+// ---- health pill and configuration errors ------------------------------
+
+function renderHealth() {
+  const health = state.health;
+  const pill = document.getElementById("health");
+  if (!health || !health.services) {
+    pill.hidden = true;
+    return;
+  }
+  const problems = [];
+  for (const [name, service] of Object.entries(health.services)) {
+    if (!service.ok) problems.push(PS.t("overview.health.down", { service: name }));
+  }
+  if (health.overseerr && !health.overseerr.ok) {
+    problems.push(PS.t("overview.health.overseerr", { detail: health.overseerr.detail || "" }));
+  }
+  if (health.database && !health.database.ok) {
+    problems.push(PS.t("overview.health.database", { detail: health.database.detail || "" }));
+  }
+  const ok = health.status === "ok";
+  pill.hidden = false;
+  pill.textContent = PS.t(ok ? "overview.health.ok" : "overview.health.degraded");
+  pill.className = `pill ${ok ? "ok" : "bad"}`;
   pill.title = problems.join("\n");
   renderConfigErrors(health);
 }
@@ -93,108 +101,249 @@ function renderConfigErrors(health) {
   box.replaceChildren();
   box.hidden = errors.size === 0;
   if (errors.size === 0) return;
-  box.append(el("strong", "Configuration not reloaded: the previous configuration keeps running."));
-  const list = el("ul");
-  for (const [text, service] of errors) list.append(el("li", `${service}: ${text}`));
+  box.append(PS.el("strong", PS.t("overview.config_errors")));
+  const list = PS.el("ul");
+  for (const [text, service] of errors) list.append(PS.el("li", `${service}: ${text}`));
   box.append(list);
 }
 
-async function decide(requestId, action, card) {
-  const reason = card.querySelector("input").value;
-  const buttons = card.querySelectorAll("button");
-  buttons.forEach((b) => { b.disabled = true; });
-  try {
-    const response = await PS.post(`/api/v1/reviews/${requestId}/${action}`,
-      JSON.stringify({ reason }));
-    const body = await response.json();
-    if (!response.ok) showError(body.error + (body.detail ? ": " + body.detail : ""));
-    else showError("");
-  } catch (err) {
-    showError("Request failed: " + err.message);
-  }
-  refresh();
+// ---- progress -----------------------------------------------------------
+
+// The progress object of /api/v1/progress, or the scan status that
+// /api/v1/health carries on gateways without that route.
+function currentProgress() {
+  if (state.progress) return state.progress;
+  const scan = state.health && state.health.scan;
+  if (!scan) return null;
+  return { running: scan.running, done: scan.done, total: scan.total, rate_per_s: null, eta_s: null, backlog: 0 };
 }
 
-function renderReviews(reviews) {
-  const list = document.getElementById("reviews");
+function renderProgress() {
+  const progress = currentProgress();
+  const box = document.getElementById("progress");
+  const active = progress && (progress.running || progress.backlog > 0);
+  box.hidden = !active;
+  if (!active) return;
+  const bar = document.getElementById("progress-bar");
+  const total = Math.max(Number(progress.total) || 0, Number(progress.done) || 0);
+  if (total > 0) {
+    bar.max = total;
+    bar.value = Number(progress.done) || 0;
+  } else {
+    bar.removeAttribute("value");
+  }
+  const parts = [PS.t("overview.progress.count", { done: PS.number(progress.done), total: PS.number(progress.total) })];
+  if (typeof progress.rate_per_s === "number") {
+    parts.push(PS.t("overview.progress.rate", { rate: PS.number(progress.rate_per_s, 1) }));
+  }
+  if (typeof progress.eta_s === "number") {
+    parts.push(PS.t("overview.progress.eta", { eta: PSLive.duration(progress.eta_s) }));
+  }
+  if (progress.backlog > 0) parts.push(PS.t("overview.progress.backlog", { count: PS.number(progress.backlog) }));
+  document.getElementById("progress-text").textContent = parts.join(" · ");
+}
+
+async function loadProgress() {
+  const answer = await PSLive.tryJson("/api/v1/progress");
+  state.progress = answer.ok ? answer.body : null;
+  renderProgress();
+}
+
+async function loadHealth() {
+  const answer = await PSLive.tryJson("/api/v1/health");
+  // 503 still carries the full report: degraded is an answer too.
+  state.health = answer.body && answer.body.services ? answer.body : null;
+  renderHealth();
+  renderProgress();
+}
+
+// ---- charts ---------------------------------------------------------------
+
+function chartDefaults() {
+  Chart.defaults.color = "#9aa5b1";
+  Chart.defaults.borderColor = "#30363d";
+  Chart.defaults.font.family = "system-ui, sans-serif";
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.animation = false;
+}
+
+// Axis steps of a cost chart can be $0.002: show as many digits as the
+// largest value needs to keep the steps apart.
+function costTick(value, index, ticks) {
+  const top = Math.max(...ticks.map((tick) => Math.abs(tick.value)));
+  return PSLive.usd(value, top >= 10 ? 0 : top >= 0.1 ? 2 : top >= 0.01 ? 3 : 4);
+}
+
+function makeChart(id, type, options) {
+  const canvas = document.getElementById(id);
+  return new Chart(canvas, { type, data: { labels: [], datasets: [] }, options });
+}
+
+function buildCharts() {
+  chartDefaults();
+  const stacked = { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } };
+  state.charts.outcomes = makeChart("chart-outcomes", "bar", { scales: stacked });
+  state.charts.sources = makeChart("chart-sources", "bar", { scales: stacked });
+  state.charts.rate = makeChart("chart-rate", "line", {
+    scales: { y: { min: 0, max: 1, ticks: { callback: (value) => PSLive.percent(value) } } },
+    plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => PSLive.percent(ctx.parsed.y) } } },
+    spanGaps: true,
+  });
+  state.charts.cost = makeChart("chart-cost", "bar", {
+    scales: { y: { beginAtZero: true, ticks: { callback: costTick } } },
+    plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => PSLive.usd(ctx.parsed.y) } } },
+  });
+  state.charts.agreement = makeChart("chart-agreement", "bar", {
+    indexAxis: "y",
+    scales: { x: { min: 0, max: 1, ticks: { callback: (value) => PSLive.percent(value) } } },
+    plugins: { legend: { display: false }, tooltip: { callbacks: { label: (ctx) => PSLive.percent(ctx.parsed.x) } } },
+  });
+}
+
+function renderCharts() {
+  const daily = state.daily;
+  if (!daily || !state.charts.outcomes) return;
+  const days = daily.days || [];
+  const labels = days.map((d) => PSLive.day(d.day));
+  const series = (group, key) => days.map((d) => (d[group] && d[group][key]) || 0);
+  const bars = (group, keys) => keys.map((key) => ({
+    label: PS.t(`${group === "outcomes" ? "outcome" : "source"}.${key}`),
+    data: series(group, key),
+    backgroundColor: COLORS[key],
+  }));
+  const set = (chart, chartLabels, datasets) => {
+    chart.data.labels = chartLabels;
+    chart.data.datasets = datasets;
+    chart.update();
+  };
+  set(state.charts.outcomes, labels, bars("outcomes", OUTCOMES));
+  set(state.charts.sources, labels, bars("sources", SOURCES));
+  set(state.charts.rate, labels, [{
+    label: PS.t("overview.chart.rate"),
+    data: days.map((d) => (typeof d.approval_rate === "number" ? d.approval_rate : null)),
+    borderColor: COLORS.rate,
+    backgroundColor: COLORS.rate,
+    tension: 0.2,
+  }]);
+  set(state.charts.cost, labels, [{
+    label: PS.t("overview.chart.cost"),
+    data: days.map((d) => Number(d.ai_cost_usd) || 0),
+    backgroundColor: COLORS.cost,
+  }]);
+  const agreement = daily.agreement || {};
+  set(state.charts.agreement, AGREEMENT_SOURCES.map((s) => PS.t(`source.${s}`)), [{
+    label: PS.t("overview.chart.agreement"),
+    data: AGREEMENT_SOURCES.map((s) => (agreement[s] && typeof agreement[s].rate === "number" ? agreement[s].rate : null)),
+    backgroundColor: AGREEMENT_SOURCES.map((s) => COLORS[s]),
+  }]);
+  const list = document.getElementById("agreement");
   list.replaceChildren();
-  document.getElementById("reviews-empty").hidden = reviews.length > 0;
-  for (const review of reviews) {
-    const card = el("li", null, "review");
-    card.dataset.requestId = review.request_id;
-    const title = el("h3", review.title || `Request #${review.request_id}`);
-    card.append(title);
-    card.append(el("p", `${review.media_type || ""} · requested by ${review.user_name || "unknown"}`, "muted"));
-    card.append(el("p", explain(review), "why"));
-    if (typeof review.score === "number") {
-      card.append(el("p", `AI approval score ${review.score.toFixed(2)}`, "muted"));
-    }
-    if (review.last_error) card.append(el("p", review.last_error, "error"));
-    const reason = el("input");
-    reason.type = "text";
-    reason.placeholder = "Reason (optional)";
-    reason.setAttribute("aria-label", "Reason");
-    const approve = el("button", "Approve", "approve");
-    const decline = el("button", "Decline", "decline");
-    approve.type = decline.type = "button";
-    approve.addEventListener("click", () => decide(review.request_id, "approve", card));
-    decline.addEventListener("click", () => decide(review.request_id, "decline", card));
-    const actions = el("div", null, "actions");
-    actions.append(reason, approve, decline);
-    card.append(actions);
-    list.append(card);
+  for (const source of AGREEMENT_SOURCES) {
+    const entry = agreement[source] || {};
+    const text = entry.compared
+      ? PS.t("overview.agreement.line", {
+        source: PS.t(`source.${source}`),
+        rate: PSLive.percent(entry.rate),
+        agreed: PS.number(entry.agreed),
+        compared: PS.number(entry.compared),
+      })
+      : PS.t("overview.agreement.none", { source: PS.t(`source.${source}`) });
+    list.append(PS.el("li", text));
   }
 }
 
-function renderDecisions(decisions) {
-  const body = document.getElementById("decisions");
-  body.replaceChildren();
-  for (const d of decisions) {
-    const row = el("tr");
-    row.append(
-      el("td", `#${d.request_id}`),
-      el("td", d.title || ""),
-      el("td", d.user_name || ""),
-      el("td", d.outcome, "outcome-" + d.outcome),
-      el("td", d.source + (d.rule ? ` (${d.rule})` : "")),
-      el("td", explain(d)),
-      el("td", when(d.decided_at)),
-    );
-    body.append(row);
-  }
+function showChartsUnavailable(answer) {
+  const note = document.getElementById("charts-unavailable");
+  note.hidden = false;
+  note.textContent = PS.t("overview.charts.unavailable");
+  if (answer && answer.status && answer.status !== 404) note.textContent += ` (${PSLive.failure(answer)})`;
+  for (const figure of document.querySelectorAll("#charts figure")) figure.hidden = true;
 }
 
-async function refresh() {
+async function loadDaily() {
+  if (typeof Chart === "undefined") {
+    showChartsUnavailable(null);
+    return;
+  }
+  const answer = await PSLive.tryJson("/api/v1/stats/daily?days=30");
+  if (!answer.ok || !Array.isArray(answer.body.days)) {
+    showChartsUnavailable(answer);
+    return;
+  }
+  document.getElementById("charts-unavailable").hidden = true;
+  for (const figure of document.querySelectorAll("#charts figure")) figure.hidden = false;
+  state.daily = answer.body;
+  if (!state.charts.outcomes) buildCharts();
+  renderCharts();
+}
+
+// ---- scan -----------------------------------------------------------------
+
+async function requestScan() {
+  const button = document.getElementById("scan");
+  const status = document.getElementById("scan-status");
+  button.disabled = true;
   try {
-    const [stats, reviews, decisions, health] = await Promise.all([
-      getJson("/api/v1/stats"),
-      getJson("/api/v1/reviews"),
-      getJson("/api/v1/decisions?limit=50"),
-      getJson("/api/v1/health"),
-    ]);
-    renderSummary(stats.body);
-    renderReviews(reviews.body.reviews || []);
-    renderDecisions(decisions.body.decisions || []);
-    renderHealth(health.status, health.body);
+    const response = await PS.post("/api/v1/scan", "{}");
+    let body = {};
+    try {
+      body = await response.json();
+    } catch (err) {
+      body = {};
+    }
+    status.textContent = response.ok
+      ? PS.t("overview.scan.started")
+      : PS.t("overview.scan.failed", { reason: body.error || `HTTP ${response.status}` });
   } catch (err) {
-    showError("Cannot reach the gateway: " + err.message);
+    status.textContent = PS.t("overview.scan.failed", { reason: PS.t("common.unreachable") });
   }
+  button.disabled = false;
+  setTimeout(() => {
+    loadProgress();
+    loadHealth();
+  }, 1000);
 }
 
-document.getElementById("scan").addEventListener("click", async () => {
-  const response = await PS.post("/api/v1/scan", "{}");
-  showError(response.ok ? "" : "Scan request failed");
-});
+// ---- wiring ---------------------------------------------------------------
 
-document.getElementById("lang").addEventListener("change", async (event) => {
-  localStorage.setItem("lang", event.target.value);
-  await loadMessages(event.target.value);
-  refresh();
-});
+function rerender() {
+  renderSummary();
+  renderHealth();
+  renderProgress();
+  renderCharts();
+  if (!document.getElementById("charts-unavailable").hidden) showChartsUnavailable(null);
+}
 
-PS.start().then(async (ok) => {
+function pollAll() {
+  loadCounts();
+  loadProgress();
+  loadHealth();
+}
+
+PS.start("overview").then((ok) => {
   if (!ok) return;
-  await loadMessages(pickLanguage()).catch(() => {});
-  refresh();
-  setInterval(refresh, REFRESH_MS);
+  const scan = document.getElementById("scan");
+  scan.hidden = !PS.can("staff");
+  scan.addEventListener("click", requestScan);
+  document.addEventListener("ps:language", rerender);
+  pollAll();
+  loadDaily();
+  const countsSoon = PSLive.coalesce(loadCounts, 500);
+  const chartsSoon = PSLive.coalesce(loadDaily, 5000);
+  const changed = () => {
+    countsSoon();
+    chartsSoon();
+  };
+  PSLive.follow({
+    decision: changed,
+    review: changed,
+    review_done: changed,
+    applied: changed,
+    progress: (data) => {
+      state.progress = data;
+      renderProgress();
+    },
+  }, pollAll, POLL_MS);
+  setInterval(loadHealth, HEALTH_MS);
+  setInterval(loadDaily, 5 * 60000);
 });

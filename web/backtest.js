@@ -1,60 +1,69 @@
 // Backtest page: posts the draft to /api/v1/backtest and renders the
-// report. Titles come from Overseerr and are untrusted: textContent only.
+// report. Titles come from Overseerr and are untrusted: textContent only
+// (PS.el). The last report and error list are kept so a language switch
+// re-renders them in the new language.
 "use strict";
 
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
+const OUTCOMES = ["approve", "decline", "review"];
+
+const view = {
+  report: null, // the last successful report
+  errors: [], // [key, params] or the gateway's own lines, of the last refusal
+};
 
 function ratio(part, whole) {
-  return whole ? `${part}/${whole} (${Math.round((100 * part) / whole)}%)` : "no reviews";
+  if (!whole) return PS.t("backtest.no_reviews");
+  const rate = (part / whole).toLocaleString(PS.lang, { style: "percent", maximumFractionDigits: 0 });
+  return `${PS.number(part)}/${PS.number(whole)} (${rate})`;
+}
+
+function outcomeName(outcome) {
+  return OUTCOMES.includes(outcome) ? PS.t(`backtest.outcome.${outcome}`) : String(outcome || "");
 }
 
 function describe(outcome, rule) {
-  if (outcome === "ai") return "left to the AI";
-  return rule ? `${outcome} (${rule})` : outcome;
+  if (outcome === "ai") return PS.t("backtest.left_to_ai");
+  return rule ? `${outcomeName(outcome)} (${rule})` : outcomeName(outcome);
 }
 
-function showErrors(lines) {
+function renderErrors() {
   const box = document.getElementById("errors");
   box.replaceChildren();
-  box.hidden = lines.length === 0;
-  if (!lines.length) return;
-  const list = el("ul");
-  for (const line of lines) list.append(el("li", line));
-  box.append(el("strong", "The draft was not run:"), list);
+  box.hidden = view.errors.length === 0;
+  if (!view.errors.length) return;
+  const list = PS.el("ul");
+  for (const line of view.errors) list.append(PS.el("li", Array.isArray(line) ? PS.t(...line) : line));
+  box.append(PS.el("strong", PS.t("backtest.not_run")), list);
 }
 
-function render(report) {
-  document.getElementById("result").hidden = false;
-  document.getElementById("total").textContent = report.total;
-  document.getElementById("changed").textContent = report.changed;
+function renderReport() {
+  const report = view.report;
+  document.getElementById("result").hidden = !report;
+  if (!report) return;
+  document.getElementById("total").textContent = PS.number(report.total);
+  document.getElementById("changed").textContent = PS.number(report.changed);
   const agreement = report.agreement || {};
   document.getElementById("agree-recorded").textContent = ratio(agreement.recorded, agreement.reviewed);
   document.getElementById("agree-draft").textContent = ratio(agreement.draft, agreement.reviewed);
-  const rules = document.getElementById("rules");
-  rules.replaceChildren();
-  for (const [rule, counts] of Object.entries(report.by_rule || {})) {
-    const row = el("tr");
-    row.append(el("td", rule), el("td", counts.decides), el("td", counts.flips));
-    rules.append(row);
-  }
-  const changes = document.getElementById("changes");
-  changes.replaceChildren();
-  for (const c of report.changes || []) {
-    const row = el("tr");
+  const rules = Object.entries(report.by_rule || {}).map(([rule, counts]) => {
+    const row = PS.el("tr");
+    row.append(PS.el("td", rule === "(ai)" ? PS.t("backtest.rule_ai") : rule),
+      PS.el("td", PS.number(counts.decides), "number"), PS.el("td", PS.number(counts.flips), "number"));
+    return row;
+  });
+  document.getElementById("rules").replaceChildren(...rules);
+  const changes = (report.changes || []).map((c) => {
+    const row = PS.el("tr");
     row.append(
-      el("td", `#${c.request_id}`),
-      el("td", c.title),
-      el("td", describe(c.before, c.before_rule)),
-      el("td", describe(c.after, c.after_rule)),
-      el("td", c.staff || ""),
+      PS.el("td", `#${c.request_id}`, "nowrap"),
+      PS.el("td", c.title),
+      PS.el("td", describe(c.before, c.before_rule)),
+      PS.el("td", describe(c.after, c.after_rule)),
+      PS.el("td", c.staff ? outcomeName(c.staff) : ""),
     );
-    changes.append(row);
-  }
+    return row;
+  });
+  document.getElementById("changes").replaceChildren(...changes);
 }
 
 document.getElementById("form").addEventListener("submit", async (event) => {
@@ -65,14 +74,22 @@ document.getElementById("form").addEventListener("submit", async (event) => {
       document.getElementById("draft").value, "application/yaml");
     const body = await response.json();
     if (!response.ok) {
-      showErrors(body.errors || [body.error]);
-      return;
+      view.errors = body.errors || [body.error || String(response.status)];
+    } else {
+      view.errors = [];
+      view.report = body;
     }
-    showErrors([]);
-    render(body);
   } catch (err) {
-    showErrors(["Cannot reach the gateway: " + err.message]);
+    view.errors = [["backtest.unreachable", { error: err.message }]];
   }
+  renderErrors();
+  renderReport();
 });
 
-PS.start();
+PS.start("backtest").then((ok) => {
+  if (!ok) return;
+  document.addEventListener("ps:language", () => {
+    renderErrors();
+    renderReport();
+  });
+});

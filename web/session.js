@@ -32,6 +32,7 @@ window.PS = {
     ["costs", "/costs.html", "nav.costs"],
     ["health", "/health.html", "nav.health"],
     ["backtest", "/backtest.html", "nav.backtest"],
+    ["report", "/report.html", "nav.report"],
     ["settings", "/settings.html", "nav.settings"],
   ],
   user: null,

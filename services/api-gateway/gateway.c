@@ -10,6 +10,8 @@
 #include "gw_apply.h"
 #include "gw_budget.h"
 #include "gw_http.h"
+#include "gw_import.h"
+#include "gw_poster.h"
 #include "gw_reply.h"
 #include "gw_shared.h"
 #include "gw_store.h"
@@ -62,6 +64,36 @@ gw_shared_wake_applier(gw_shared_t *shared)
 {
     pthread_mutex_lock(&shared->apply_lock);
     shared->apply_wanted = true;
+    pthread_cond_signal(&shared->apply_cond);
+    pthread_mutex_unlock(&shared->apply_lock);
+}
+
+void
+gw_shared_events_published(gw_shared_t *shared, int64_t seq)
+{
+    pthread_mutex_lock(&shared->events_lock);
+    shared->events_seq = seq;
+    pthread_cond_broadcast(&shared->events_cond);
+    pthread_mutex_unlock(&shared->events_lock);
+}
+
+void
+gw_shared_progress_changed(gw_shared_t *shared)
+{
+    pthread_mutex_lock(&shared->events_lock);
+    shared->progress_gen++;
+    pthread_cond_broadcast(&shared->events_cond);
+    pthread_mutex_unlock(&shared->events_lock);
+}
+
+void
+gw_shared_stop(gw_shared_t *shared)
+{
+    pthread_mutex_lock(&shared->apply_lock);
+    pthread_mutex_lock(&shared->events_lock);
+    shared->stopping = true;
+    pthread_cond_broadcast(&shared->events_cond);
+    pthread_mutex_unlock(&shared->events_lock);
     pthread_cond_signal(&shared->apply_cond);
     pthread_mutex_unlock(&shared->apply_lock);
 }
@@ -200,7 +232,7 @@ out:
 /* ---- bus loop --------------------------------------------------------- */
 
 static void
-s_publish_events(gateway_t *self)
+s_publish_batches(gateway_t *self)
 {
     while (true) {
         ps_event_t **events = NULL;
@@ -222,6 +254,17 @@ s_publish_events(gateway_t *self)
         if (count < 500)
             return;
     }
+}
+
+/* Publishes what was written since the last call, then wakes the live
+   event streams (gw_sse), which read the same rows from the database. */
+static void
+s_publish_events(gateway_t *self)
+{
+    int64_t before = self->published_seq;
+    s_publish_batches(self);
+    if (self->published_seq != before)
+        gw_shared_events_published(&self->shared, self->published_seq);
 }
 
 static void
@@ -316,9 +359,10 @@ s_on_collect(gateway_t *self)
         ps_heartbeat_destroy(&beat);
     } else if (strcmp(type, "status") == 0) {
         ps_status_t *status = NULL;
-        if (ps_status_decode(frame, &status, err, sizeof(err)) == 0)
+        if (ps_status_decode(frame, &status, err, sizeof(err)) == 0) {
             gw_health_status(self->shared.health, status);
-        else
+            gw_shared_progress_changed(&self->shared);
+        } else
             ps_log_error("dropped a malformed status: %s", err);
         ps_status_destroy(&status);
     } else if (strcmp(type, "usage") == 0) {
@@ -607,7 +651,10 @@ s_start_http(gateway_t *self, char *err, size_t errlen)
 {
     ps_config_t *config = self->shared.config;
     char threads[16];
-    snprintf(threads, sizeof(threads), "%d", config->gateway.threads);
+    /* Each live event stream holds a worker for as long as it is open:
+       they get threads of their own so the API never starves. */
+    snprintf(threads, sizeof(threads), "%d",
+             config->gateway.threads + self->shared.sse_max);
     const char *options[] = {"listening_ports",
                              config->gateway.listen,
                              "num_threads",
@@ -709,6 +756,10 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
     pthread_mutex_init(&shared->apply_lock, NULL);
     pthread_mutex_init(&shared->stats_lock, NULL);
     pthread_cond_init(&shared->apply_cond, NULL);
+    pthread_mutex_init(&shared->events_lock, NULL);
+    pthread_cond_init(&shared->events_cond, NULL);
+    shared->sse_max = config->gateway.sse_max_clients;
+    shared->started_at = ps_time_now_ms();
     shared->config = config;
     shared->health = gw_health_new();
     snprintf(shared->nudge_endpoint, sizeof(shared->nudge_endpoint),
@@ -728,6 +779,14 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
         snprintf(err, errlen, "cannot create data_dir %s", config->data_dir);
         goto fail;
     }
+    /* Before any thread exists: backtests and the prototype's local
+       timestamps read local time (rules.h). */
+    rules_use_timezone(config);
+    gw_import_summary_t imported;
+    if (gw_import_prototype(config->data_dir, ps_time_now_ms(), &imported, err,
+                            errlen)
+        != 0)
+        goto fail;
     self->store = gw_store_open(shared->db_path, err, errlen);
     if (!self->store)
         goto fail;
@@ -743,10 +802,12 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
         snprintf(err, errlen, "%s", gw_store_error(self->store));
         goto fail;
     }
+    shared->events_seq = self->published_seq;
+    shared->posters = gw_poster_cache_new(config->data_dir, err, errlen);
+    if (!shared->posters)
+        goto fail;
     if (s_bind_all(self, err, errlen) != 0)
         goto fail;
-    /* Before any thread exists: backtests read local time (rules.h). */
-    rules_use_timezone(config);
     if (pthread_create(&self->applier, NULL, s_applier_main, shared) != 0) {
         snprintf(err, errlen, "cannot start the applier thread");
         goto fail;
@@ -772,15 +833,13 @@ gateway_destroy(gateway_t **self_p)
     if (!self_p || !*self_p)
         return;
     gateway_t *self = *self_p;
+    /* Streams wait in civetweb handlers: they must hear "stopping" before
+       mg_stop, which waits for every handler to return. */
+    gw_shared_stop(&self->shared);
     if (self->http)
         mg_stop(self->http);
-    if (self->applier_started) {
-        pthread_mutex_lock(&self->shared.apply_lock);
-        self->shared.stopping = true;
-        pthread_cond_signal(&self->shared.apply_cond);
-        pthread_mutex_unlock(&self->shared.apply_lock);
+    if (self->applier_started)
         pthread_join(self->applier, NULL);
-    }
     zpoller_destroy(&self->poller);
     zsock_destroy(&self->nudge);
     zsock_destroy(&self->commands);
@@ -791,6 +850,9 @@ gateway_destroy(gateway_t **self_p)
     gw_store_destroy(&self->store);
     gw_health_destroy(&self->shared.health);
     ps_config_destroy(&self->shared.config);
+    gw_poster_cache_destroy(&self->shared.posters);
+    pthread_cond_destroy(&self->shared.events_cond);
+    pthread_mutex_destroy(&self->shared.events_lock);
     pthread_cond_destroy(&self->shared.apply_cond);
     pthread_mutex_destroy(&self->shared.apply_lock);
     pthread_mutex_destroy(&self->shared.stats_lock);

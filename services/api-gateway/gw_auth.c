@@ -1,6 +1,7 @@
 /*  gw_auth - see gw_auth.h.                                               */
 #include "gw_auth.h"
 #include "ps_log.h"
+#include "ps_time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #define S_LIMIT_WINDOW_MS (15 * 60 * 1000)
 #define S_LIMIT_FAILURES 5
 #define S_LIMIT_CLIENTS 256
+#define GW_AUTH_TOKEN_TOUCH_MS 60000 /* last_used_at precision */
 
 static const char *s_role_names[] = {"none", "viewer", "staff", "admin"};
 
@@ -305,6 +307,11 @@ gw_auth_token(gw_store_t *store, const unsigned char *key, const char *token,
     int found = gw_store_token_find(store, hash, &id);
     if (found <= 0)
         return found < 0 ? -1 : 1;
+    /* The tokens list shows when each was last used; a minute's
+       precision keeps that from costing a write on every API call. */
+    int64_t now = ps_time_now_ms();
+    if (now - id.last_used_at >= GW_AUTH_TOKEN_TOUCH_MS)
+        gw_store_token_touch(store, hash, now);
     return s_principal(&id, hash, true, who);
 }
 

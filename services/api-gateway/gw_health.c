@@ -29,6 +29,7 @@ struct gw_health {
     char overseerr_detail[512];                      /* its text */
     int64_t overseerr_at;                            /* ms epoch */
     ps_status_t scan;                                /* poller's last status */
+    int64_t scan_started_at;                         /* latest scan, ms */
     char scan_detail[256];                           /* its detail text */
     char breaker[16];                                /* judges' breaker */
     double spent_usd;      /* today's AI spend, at the last reservation */
@@ -115,6 +116,11 @@ gw_health_status(gw_health_t *self, const ps_status_t *status)
 {
     pthread_mutex_lock(&self->lock);
     if (strcmp(status->service, "poller") == 0) {
+        /* A scan announces itself with a first status of nothing done. */
+        if (status->scan_running
+            && (!self->scan.scan_running
+                || (status->done == 0 && status->total == 0)))
+            self->scan_started_at = status->at;
         self->scan.scan_running = status->scan_running;
         self->scan.done = status->done;
         self->scan.total = status->total;
@@ -124,6 +130,18 @@ gw_health_status(gw_health_t *self, const ps_status_t *status)
     }
     if (status->breaker)
         snprintf(self->breaker, sizeof(self->breaker), "%s", status->breaker);
+    pthread_mutex_unlock(&self->lock);
+}
+
+void
+gw_health_scan(gw_health_t *self, bool *running, int64_t *done, int64_t *total,
+               int64_t *started_at)
+{
+    pthread_mutex_lock(&self->lock);
+    *running = self->scan.scan_running;
+    *done = self->scan.done;
+    *total = self->scan.total;
+    *started_at = self->scan_started_at;
     pthread_mutex_unlock(&self->lock);
 }
 

@@ -39,6 +39,11 @@ void gw_health_budget(gw_health_t *self, double spent_usd, double reserved_usd,
 /* Records a status message (scan progress, breaker). */
 void gw_health_status(gw_health_t *self, const ps_status_t *status);
 
+/* The poller's last scan status: running, ids handled and seen, and when
+   the latest scan started (ms epoch, 0 when no scan was seen). */
+void gw_health_scan(gw_health_t *self, bool *running, int64_t *done,
+                    int64_t *total, int64_t *started_at);
+
 /* Records the result of an Overseerr probe. detail is copied. */
 void gw_health_overseerr(gw_health_t *self, bool ok, const char *detail,
                          int64_t at);

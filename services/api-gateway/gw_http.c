@@ -4,26 +4,35 @@
       POST /webhook/overseerr            Overseerr's webhook (secret)
       GET  /api/v1/health                real checks; 503 when degraded
       GET  /api/v1/stats                 counts by state, outcome, source
-      GET  /api/v1/decisions             ?outcome=&before=&limit=
+      GET  /api/v1/decisions ...         history, users, rules, tokens,
+                                         accounts, openapi.json: gw_api.c
       GET  /api/v1/reviews               the review queue
       GET  /api/v1/requests/{id}         one request and its history
       POST /api/v1/reviews/{id}/approve  staff decision, body {"reason"}
       POST /api/v1/reviews/{id}/decline
       POST /api/v1/requests/{id}/rejudge judge it again
-      POST /api/v1/scan                  202, progress in /api/v1/health
+      POST /api/v1/scan                  202, progress in /api/v1/progress
       GET  /api/v1/costs?days=&last=     LLM calls, tokens, cost by day and
                                          model, the last calls, today's spend
       GET  /staff/openai-stats           the costs page (prototype route)
+      the prototype's other routes       gw_proto.c
       POST /api/v1/backtest?last=N       a draft config.yaml replayed over
                                          recorded decisions
       GET  /, /<file>                    dashboard files from web_root
-    Logins come with the dashboard issue; until then the gateway listens
-    on 127.0.0.1 by default and nothing here is exposed beyond the host. */
+      GET  /docs                         Swagger UI (docs.html)
+      GET  /api/v1/events, /progress     SSE and scan progress: gw_sse.c
+      GET  /api/v1/posters/{id}          poster proxy and cache: gw_poster.c
+    Every route but the public ones (s_route_role) needs a login: a
+    session cookie (with X-CSRF-Token on writes) or an API token.      */
 #include "gw_http.h"
+#include "gw_api.h"
 #include "gw_reply.h"
 #include "gw_staff.h"
 #include "gw_auth.h"
 #include "gw_backtest.h"
+#include "gw_proto.h"
+#include "gw_poster.h"
+#include "gw_sse.h"
 #include "gw_store.h"
 #include "ps_control.h"
 #include "ps_log.h"
@@ -143,7 +152,13 @@ s_webhook(struct mg_connection *conn, gw_shared_t *shared)
                 gw_store_state(store, id, state, sizeof(state));
             bool pending = strcmp(type, "MEDIA_PENDING") == 0;
             bool open = strcmp(state, "in_review") == 0;
-            if (pending || open) {
+            /* Decided here already: the prototype's "skipped" answer,
+               and no Overseerr read for the poller. */
+            bool processed = strcmp(state, "decided") == 0
+                             || strcmp(state, "applying") == 0
+                             || strcmp(state, "applied") == 0
+                             || strcmp(state, "decided_elsewhere") == 0;
+            if ((pending && !processed) || open) {
                 gw_reply_command(shared, "hint", id, type);
                 answer = json_pack("{s:s,s:I,s:s}", "status", "accepted",
                                    "request_id", (json_int_t)id, "message",
@@ -184,33 +199,6 @@ s_health(struct mg_connection *conn, gw_shared_t *shared,
         doc = json_pack("{s:s}", "status", healthy ? "ok" : "degraded");
     }
     return gw_reply_json(conn, healthy ? 200 : 503, doc);
-}
-
-static int
-s_decisions(struct mg_connection *conn, gw_shared_t *shared,
-            const struct mg_request_info *info)
-{
-    char outcome[16] = "";
-    char text[32];
-    int64_t before = 0;
-    int64_t limit = 50;
-    if (gw_query_value(info, "outcome", outcome, sizeof(outcome))
-        && strcmp(outcome, "approve") != 0 && strcmp(outcome, "decline") != 0
-        && strcmp(outcome, "review") != 0)
-        return gw_reply_error(
-            conn, 400, "query `outcome`: expected approve, decline or review");
-    if (gw_query_value(info, "limit", text, sizeof(text))
-        && ps_parse_int64(text, 1, 1000, &limit) != 0)
-        return gw_reply_error(conn, 400, "query `limit`: expected 1 to 1000");
-    if (gw_query_value(info, "before", text, sizeof(text))
-        && ps_parse_int64(text, 1, INT64_MAX, &before) != 0)
-        return gw_reply_error(conn, 400,
-                              "query `before`: expected a decision id");
-    gw_store_t *store = gw_reply_store(shared);
-    return gw_reply_json(conn, 200,
-                         store ? gw_store_decisions_json(
-                             store, *outcome ? outcome : NULL, before, limit)
-                               : NULL);
 }
 
 /* POST /api/v1/reviews/{id}/approve|decline with an optional
@@ -570,9 +558,6 @@ s_api(const gw_req_t *req)
     if (strcmp(uri, "/api/v1/stats") == 0)
         return get ? s_stats(conn, shared, store)
                    : gw_reply_error(conn, 405, "use GET /api/v1/stats");
-    if (strcmp(uri, "/api/v1/decisions") == 0)
-        return get ? s_decisions(conn, shared, info)
-                   : gw_reply_error(conn, 405, "use GET /api/v1/decisions");
     if (strcmp(uri, "/api/v1/reviews") == 0)
         return get ? gw_reply_json(conn, 200, gw_store_reviews_json(store))
                    : gw_reply_error(conn, 405, "use GET /api/v1/reviews");
@@ -584,7 +569,7 @@ s_api(const gw_req_t *req)
         gw_reply_command(shared, "scan", 0, "requested over the API");
         return gw_reply_json(conn, 202,
                              json_pack("{s:s,s:s}", "status", "scan requested",
-                                       "progress", "/api/v1/health"));
+                                       "progress", "/api/v1/progress"));
     }
     if (strcmp(uri, "/api/v1/costs") == 0)
         return get ? s_costs(conn, shared, info)
@@ -667,6 +652,8 @@ s_file(struct mg_connection *conn, gw_shared_t *shared, const char *uri)
     /* The prototype's cost page, where its users' bookmarks point. */
     else if (strcmp(uri, "/staff/openai-stats") == 0)
         uri = "/costs.html";
+    else if (strcmp(uri, "/docs") == 0)
+        uri = "/docs.html";
     /* Only plain names below web_root: no "..", no hidden files. */
     if (strstr(uri, "..") || strstr(uri, "/.") || strchr(uri, '\\'))
         return gw_reply_error(conn, 404, "not found");
@@ -716,7 +703,8 @@ s_route_role(const char *method, const char *uri)
         || strcmp(uri, "/api/v1/session") == 0
         || strcmp(uri, "/api/v1/health") == 0)
         return GW_ROLE_NONE;
-    if (strncmp(uri, "/api/v1/tokens", 14) == 0)
+    if (strncmp(uri, "/api/v1/tokens", 14) == 0
+        || strncmp(uri, "/api/v1/accounts", 16) == 0)
         return GW_ROLE_ADMIN;
     if (strncmp(uri, "/api/", 5) == 0)
         return get ? GW_ROLE_VIEWER : GW_ROLE_STAFF;
@@ -791,7 +779,7 @@ gw_http_handle(struct mg_connection *conn, void *cbdata)
                                  json_pack("{s:s,s:s}", "error",
                                            "your role does not allow this",
                                            "needs", gw_role_name(needed)));
-        if (api)
+        if (api || gw_proto_is_json(uri))
             return gw_reply_error(conn, 401, "login required");
         return gw_reply(conn, 302, "text/plain; charset=utf-8",
                         "Location: /login.html\r\n", "login required\n", 15);
@@ -808,8 +796,18 @@ gw_http_handle(struct mg_connection *conn, void *cbdata)
                     .get = !changes,
                     .post = strcmp(method, "POST") == 0,
                     .who = &who};
+    int routed = gw_sse_route(&req);
+    if (!routed)
+        routed = gw_poster_route(&req);
+    if (!routed && api)
+        routed = gw_api_route(&req);
+    if (routed)
+        return routed;
     if (api)
         return s_api(&req);
+    int proto = gw_proto_route(&req);
+    if (proto)
+        return proto;
     if (strcmp(info->request_method, "GET") != 0
         && strcmp(info->request_method, "HEAD") != 0)
         return gw_reply_error(conn, 405, "only GET serves dashboard files");

@@ -7,12 +7,16 @@
     SQLite connection and its own sockets (DESIGN.md "Things that bite").
     HTTP workers reach the bus loop through an inproc PUSH: a frame there
     is either a command to forward to the poller or an empty nudge saying
-    "events were written, publish them".                                  */
+    "events were written, publish them". Live event streams (gw_sse) wait
+    on events_cond, which the bus loop broadcasts when it has published
+    events or received scan progress, and shutdown broadcasts so every
+    stream ends before civetweb is stopped.                               */
 #ifndef GW_SHARED_H_INCLUDED
 #define GW_SHARED_H_INCLUDED
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "gw_auth.h"
 #include "gw_health.h"
@@ -30,14 +34,38 @@ typedef struct {
     pthread_mutex_t apply_lock; /* guards apply_wanted and stopping */
     pthread_cond_t apply_cond;  /* wakes the applier */
     bool apply_wanted;          /* a decision may be due */
-    bool stopping;              /* threads must finish */
+    bool stopping;              /* threads must finish; also written under
+                                   events_lock, for the streams */
     pthread_mutex_t stats_lock; /* guards the two below */
     char *stats_body;           /* rendered /api/v1/stats, or NULL */
     int64_t stats_built_mono;   /* when it was rendered */
     bool stats_building;        /* a thread is re-rendering it */
+
+    /* Live updates (gw_sse) and posters (gw_poster). */
+    pthread_mutex_t events_lock;     /* guards the four below (and stopping) */
+    pthread_cond_t events_cond;      /* broadcast: events published, scan
+                                        status received, stopping */
+    int64_t events_seq;              /* last event seq the bus loop published */
+    uint64_t progress_gen;           /* bumped at each scan status */
+    int sse_clients;                 /* live event streams open */
+    int sse_max;                     /* their cap, fixed at start */
+    int64_t started_at;              /* gateway start, ms epoch, fixed */
+    struct gw_poster_cache *posters; /* poster cache, own lock */
 } gw_shared_t;
 
 /* Wakes the applier thread (a decision was recorded or retried). */
 void gw_shared_wake_applier(gw_shared_t *shared);
+
+/* Bus loop: events up to `seq` are published; wakes every live event
+   stream. */
+void gw_shared_events_published(gw_shared_t *shared, int64_t seq);
+
+/* Bus loop: a scan status arrived; wakes every live event stream. */
+void gw_shared_progress_changed(gw_shared_t *shared);
+
+/* Tells every thread to finish (applier, live event streams) and wakes
+   them. Called before civetweb is stopped, so mg_stop never waits on a
+   stream. */
+void gw_shared_stop(gw_shared_t *shared);
 
 #endif

@@ -87,6 +87,25 @@ static const char *const s_migrations[] = {
     /* 4: the dashboard's "last 24 hours" and the costs page filter on
        time (bench/ANALYSIS.md: a full scan per stats call). */
     "CREATE INDEX decisions_time ON decisions(decided_at);",
+    /* 5: imports of the prototype's moderation.db (gw_import): one row
+       per imported file, so an import never runs twice. */
+    "CREATE TABLE imports ("
+    "  source TEXT PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  decisions INTEGER NOT NULL,"
+    "  reviews INTEGER NOT NULL,"
+    "  requests INTEGER NOT NULL);",
+    /* 6: the decisions API (gw_api.c) pages newest first by decision
+       time under any filter, and each row carries its request's AI cost:
+       outcome and source filters walk their own (word, time) index in
+       order, a requester's name finds their requests without a scan, and
+       the cost sums read only that request's calls. The (outcome, id)
+       index ordered the old id-based page, which nothing uses now. */
+    "CREATE INDEX decisions_outcome_time ON decisions(outcome, decided_at);"
+    "CREATE INDEX decisions_source_time ON decisions(source, decided_at);"
+    "CREATE INDEX requests_user_name ON requests(user_name COLLATE NOCASE);"
+    "CREATE INDEX usage_request ON usage(request_id);"
+    "DROP INDEX decisions_outcome;",
 };
 
 struct gw_store {
@@ -1054,38 +1073,6 @@ s_rows_json(gw_store_t *self, sqlite3_stmt *stmt)
 }
 
 json_t *
-gw_store_decisions_json(gw_store_t *self, const char *outcome, int64_t before,
-                        int64_t limit)
-{
-    static const char sql[] =
-        "SELECT d.id, d.request_id, d.outcome, d.source, d.rule,"
-        " d.message_id, d.params AS params_json, d.explanation, d.score,"
-        " d.ai_score, d.model, d.matched AS matched_json, d.ruleset,"
-        " d.actor, d.reason, d.decided_at, r.title, r.media_type,"
-        " r.user_name, r.state FROM decisions d JOIN requests r"
-        " ON r.request_id = d.request_id WHERE (?1 IS NULL OR d.outcome = ?1)"
-        " AND d.id < ?2 ORDER BY d.id DESC LIMIT ?3";
-    sqlite3_stmt *stmt = s_stmt(self, sql);
-    if (!stmt)
-        return NULL;
-    s_bind_text(stmt, 1, outcome);
-    sqlite3_bind_int64(stmt, 2, before > 0 ? before : INT64_MAX);
-    sqlite3_bind_int64(stmt, 3, limit);
-    json_t *rows = s_rows_json(self, stmt);
-    if (!rows)
-        return NULL;
-    json_t *result = json_object();
-    size_t n = json_array_size(rows);
-    json_t *last = n ? json_array_get(rows, n - 1) : NULL;
-    json_object_set_new(result, "decisions", rows);
-    json_object_set_new(result, "next_before",
-                        n == (size_t)limit && last
-                            ? json_copy(json_object_get(last, "id"))
-                            : json_null());
-    return result;
-}
-
-json_t *
 gw_store_reviews_json(gw_store_t *self)
 {
     static const char sql[] =
@@ -1453,7 +1440,8 @@ gw_store_token_find(gw_store_t *self, const char *token_hash,
                     gw_store_identity_t *out)
 {
     static const char sql[] =
-        "SELECT token_hash, name, role FROM api_tokens WHERE token_hash = ?1";
+        "SELECT token_hash, name, role, COALESCE(last_used_at, 0)"
+        " FROM api_tokens WHERE token_hash = ?1";
     sqlite3_stmt *stmt = s_stmt(self, sql);
     if (!stmt)
         return -1;
@@ -1467,8 +1455,22 @@ gw_store_token_find(gw_store_t *self, const char *token_hash,
     snprintf(out->name, sizeof(out->name), "%s", s_column_text(stmt, 1));
     snprintf(out->role, sizeof(out->role), "%s", s_column_text(stmt, 2));
     out->csrf[0] = '\0';
+    out->last_used_at = sqlite3_column_int64(stmt, 3);
     sqlite3_reset(stmt);
     return 1;
+}
+
+int
+gw_store_token_touch(gw_store_t *self, const char *token_hash, int64_t now)
+{
+    static const char sql[] =
+        "UPDATE api_tokens SET last_used_at = ?2 WHERE token_hash = ?1";
+    sqlite3_stmt *stmt = s_stmt(self, sql);
+    if (!stmt)
+        return -1;
+    s_bind_text(stmt, 1, token_hash);
+    sqlite3_bind_int64(stmt, 2, now);
+    return sqlite3_step(stmt) == SQLITE_DONE ? 0 : s_fail(self, "token touch");
 }
 
 int

@@ -131,9 +131,7 @@ int64_t gw_store_last_seq(gw_store_t *self);
 int gw_store_add_usage(gw_store_t *self, const ps_usage_t *usage);
 
 /* Read models for the REST API; each returns a new JSON value or NULL on a
-   database error. */
-json_t *gw_store_decisions_json(gw_store_t *self, const char *outcome,
-                                int64_t before, int64_t limit);
+   database error. (The decisions history lives in gw_api.c.) */
 json_t *gw_store_reviews_json(gw_store_t *self);
 json_t *gw_store_stats_json(gw_store_t *self, int64_t now);
 /* NULL with *found false when the request is unknown. */
@@ -171,10 +169,11 @@ json_t *gw_store_costs_json(gw_store_t *self, int64_t now, int64_t days,
 
 /* Who a session or an API token belongs to, as stored. */
 typedef struct {
-    char hash[80]; /* the keyed hash of the secret, hex */
-    char name[64]; /* username, or the token's name */
-    char role[16]; /* viewer | staff | admin */
-    char csrf[48]; /* the session's CSRF token ("" for API tokens) */
+    char hash[80];        /* the keyed hash of the secret, hex */
+    char name[64];        /* username, or the token's name */
+    char role[16];        /* viewer | staff | admin */
+    char csrf[48];        /* the session's CSRF token ("" for API tokens) */
+    int64_t last_used_at; /* API tokens: last recorded use, 0 never */
 } gw_store_identity_t;
 
 /* Logins (gw_auth holds the policy and the cryptography; these only
@@ -202,6 +201,8 @@ int gw_store_token_add(gw_store_t *self, const char *name, const char *role,
 /* Finds an API token by its keyed hash: 1, 0 unknown, -1. */
 int gw_store_token_find(gw_store_t *self, const char *token_hash,
                         gw_store_identity_t *out);
+/* Records that an API token was used at `now`. Returns 0, or -1. */
+int gw_store_token_touch(gw_store_t *self, const char *token_hash, int64_t now);
 
 /* Caps this connection's page cache (SQLite's default is 2 MB, and the
    gateway opens one connection per HTTP worker). Returns 0, or -1. */

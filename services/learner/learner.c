@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define LEARNER_POLL_MS 1000
 
@@ -56,6 +57,68 @@ s_prepare(learner_store_t *self, const char *sql, sqlite3_stmt **stmt,
     snprintf(err, errlen, "cannot prepare a statement: %s",
              sqlite3_errmsg(self->db));
     return -1;
+}
+
+static bool
+s_has_table(sqlite3 *db, const char *table)
+{
+    sqlite3_stmt *stmt = NULL;
+    bool found =
+        sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM sqlite_master WHERE"
+                           " type = 'table' AND name = ?1",
+                           -1, &stmt, NULL)
+            == SQLITE_OK
+        && sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC) == SQLITE_OK
+        && sqlite3_step(stmt) == SQLITE_ROW;
+    sqlite3_finalize(stmt);
+    return found;
+}
+
+int
+learner_keep_prototype(const char *path, char *err, size_t errlen)
+{
+    struct stat info;
+    if (stat(path, &info) != 0 || !S_ISREG(info.st_mode))
+        return 0;
+    sqlite3 *db = NULL;
+    bool prototype =
+        sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
+        && s_has_table(db, "human_feedback") && !s_has_table(db, "feedback");
+    sqlite3_close_v2(db);
+    if (!prototype)
+        return 0;
+    char aside[1100];
+    const char *slash = strrchr(path, '/');
+    int n = snprintf(aside, sizeof(aside), "%.*sfeedback.prototype.db",
+                     slash ? (int)(slash - path + 1) : 0, path);
+    if (n < 0 || (size_t)n >= sizeof(aside)) {
+        snprintf(err, errlen, "data_dir is too long");
+        return -1;
+    }
+    if (stat(aside, &info) == 0) {
+        snprintf(err, errlen,
+                 "%s is the prototype's and %s exists too: move one of them "
+                 "out of the data directory",
+                 path, aside);
+        return -1;
+    }
+    static const char *const sides[] = {"-journal", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+        char from[1100], to[1200];
+        snprintf(from, sizeof(from), "%s%s", path, sides[i]);
+        snprintf(to, sizeof(to), "%s%s", aside, sides[i]);
+        if (stat(from, &info) == 0 && rename(from, to) != 0) {
+            snprintf(err, errlen, "cannot rename %s to %s", from, to);
+            return -1;
+        }
+    }
+    if (rename(path, aside) != 0) {
+        snprintf(err, errlen, "cannot rename %s to %s", path, aside);
+        return -1;
+    }
+    ps_log_info("prototype feedback.db found: kept unchanged as %s", aside);
+    return 1;
 }
 
 learner_store_t *
@@ -391,6 +454,8 @@ learner_service_run(ps_config_t **config, const char *config_path)
         snprintf(err, sizeof(err), "cannot create data_dir %s", c->data_dir);
         goto out;
     }
+    if (learner_keep_prototype(path, err, sizeof(err)) < 0)
+        goto out;
     loop.store = learner_store_new(path, err, sizeof(err));
     if (!loop.store)
         goto out;

@@ -28,6 +28,18 @@
 
 typedef struct learner_store learner_store_t;
 
+/* The prototype kept a feedback.db of its own (human_feedback,
+   learned_patterns, user_stats) under our file name. When the file at
+   `path` is one, renames it to feedback.prototype.db next to it (and its
+   SQLite side files), never writing it, so learner_store_new creates ours
+   instead of adding tables to the prototype's. Its human_feedback rows
+   are the staff decisions moderation.db's manual_staff rows also hold;
+   the gateway imports those and the learner receives them as staff
+   events through catch-up, so they are not read here. Returns 1 when it
+   moved the file, 0 when there was nothing to do, -1 with the reason in
+   err (feedback.prototype.db exists already, or the rename failed). */
+int learner_keep_prototype(const char *path, char *err, size_t errlen);
+
 /* Opens (creating and migrating) the feedback database at path. Returns
    the store, or NULL with the reason in err. */
 learner_store_t *learner_store_new(const char *path, char *err, size_t errlen);

@@ -526,31 +526,46 @@ s_check_genres(s_run_t *run, const ps_strlist_t *names,
     s_record_rule(run, &hit);
 }
 
+int
+rules_weekly_quota(const ps_config_t *c, const ps_work_t *w, ps_level_t level,
+                   const char **label)
+{
+    for (size_t i = 0; i < c->rules.quota_users.count; i++)
+        if (rules_user_is(c->rules.quota_users.items[i].user, w)) {
+            *label = "this user's";
+            return c->rules.quota_users.items[i].limit;
+        }
+    if (s_user_in(&c->rules.restricted_users, w)) {
+        *label = "restricted";
+        return c->rules.quota_restricted;
+    }
+    if (s_user_in(&c->rules.trusted_users, w)) {
+        *label = "trusted";
+        return c->rules.quota_trusted;
+    }
+    if ((int)level >= 0 && level < PS_LEVEL_COUNT
+        && c->rules.quota_level[level] > 0) {
+        *label = ps_config_level_name(level);
+        return c->rules.quota_level[level];
+    }
+    *label = "all";
+    return c->rules.quota_default;
+}
+
+bool
+rules_user_in(const ps_strlist_t *list, const ps_work_t *work)
+{
+    return s_user_in(list, work) != NULL;
+}
+
 static void
 s_check_quotas(s_run_t *run)
 {
     const ps_config_t *c = run->config;
     const ps_work_t *w = run->work;
     if (s_enabled(run, PS_RULE_QUOTA_WEEKLY) && w->has_history) {
-        int limit = c->rules.quota_default;
-        const char *label = "all";
-        const ps_config_user_quota_t *own = NULL;
-        for (size_t i = 0; !own && i < c->rules.quota_users.count; i++)
-            if (rules_user_is(c->rules.quota_users.items[i].user, w))
-                own = &c->rules.quota_users.items[i];
-        if (own) {
-            limit = own->limit;
-            label = "this user's";
-        } else if (s_user_in(&c->rules.restricted_users, w)) {
-            limit = c->rules.quota_restricted;
-            label = "restricted";
-        } else if (s_user_in(&c->rules.trusted_users, w)) {
-            limit = c->rules.quota_trusted;
-            label = "trusted";
-        } else if (c->rules.quota_level[run->level] > 0) {
-            limit = c->rules.quota_level[run->level];
-            label = s_level_label(run);
-        }
+        const char *label = NULL;
+        int limit = rules_weekly_quota(c, w, run->level, &label);
         /* history_week counts this request too: a limit of 10 lets the
            10th request of the week through and stops the 11th. */
         if (limit > 0 && w->history_week > limit) {

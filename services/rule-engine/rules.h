@@ -139,6 +139,18 @@ bool rules_has_word(const char *text, const char *word);
    username, display name or email, ASCII case-insensitive. */
 bool rules_user_is(const char *entry, const ps_work_t *work);
 
+/* True when an entry of `list` (trusted_users, restricted_users) names
+   the requester (rules_user_is). */
+bool rules_user_in(const ps_strlist_t *list, const ps_work_t *work);
+
+/* The requester's weekly request limit (rules.user_quotas, 0 = none) for
+   trust level `level`: a per_user entry wins, then restricted, then
+   trusted, then the level's own limit when set, else the default.
+   *label names which one applied ("this user's", "restricted",
+   "trusted", a level name, "all"; static text). */
+int rules_weekly_quota(const ps_config_t *config, const ps_work_t *work,
+                       ps_level_t level, const char **label);
+
 /* Every message id with its English template; *count gets how many. */
 const rules_message_t *rules_messages(size_t *count);
 

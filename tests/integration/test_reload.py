@@ -138,16 +138,16 @@ class ReloadTest(unittest.TestCase):
     def decisions(self):
         """Every decision recorded by the gateway, oldest first."""
         rows = []
-        before = None
+        cursor = None
         while True:
             path = "/api/v1/decisions?limit=1000"
-            if before:
-                path += f"&before={before}"
+            if cursor:
+                path += f"&cursor={cursor}"
             status, body = self.stack.gw("GET", path)
             self.assertEqual(status, 200, body)
             rows.extend(body["decisions"])
-            before = body.get("next_before")
-            if not before:
+            cursor = body.get("next_cursor")
+            if not cursor:
                 return sorted(rows, key=lambda d: d["id"])
 
     def below_min(self, since_ms=0):

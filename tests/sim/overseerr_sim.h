@@ -4,9 +4,11 @@
     and latency, and a webhook sender thread that POSTs Overseerr's default
     payloads to a configured URL without ever blocking an HTTP answer (one
     attempt, no retry, like Overseerr). An optional ticker thread creates a
-    new pending request every N seconds. civetweb calls the handler from
-    its worker threads; the store has its own lock and the server's knobs
-    have theirs.                                                           */
+    new pending request every N seconds. GET /t/p/<size>/<file> stands in
+    for TMDB's image server: a small JPEG for each title's poster path, 404
+    otherwise (the gateway's poster proxy fetches from it in tests). civetweb
+   calls the handler from its worker threads; the store has its own lock and the
+   server's knobs have theirs. */
 #ifndef OVERSIM_SERVER_H_INCLUDED
 #define OVERSIM_SERVER_H_INCLUDED
 

@@ -2386,6 +2386,17 @@ oversim_store_count(oversim_store_t *self, int status)
     return n;
 }
 
+bool
+oversim_store_has_poster(oversim_store_t *self, const char *path)
+{
+    bool found = false;
+    pthread_mutex_lock(&self->lock);
+    for (size_t i = 0; i < self->n_reqs && !found; i++)
+        found = strcmp(self->reqs[i]->t.poster, path) == 0;
+    pthread_mutex_unlock(&self->lock);
+    return found;
+}
+
 json_t *
 oversim_store_webhook(oversim_store_t *self, int id, const char *type)
 {

@@ -59,6 +59,9 @@ int oversim_store_add_random(oversim_store_t *self, int count, int64_t now_ms,
    requests when `status` is 0. */
 int oversim_store_count(oversim_store_t *self, int status);
 
+/* True when a title of the store has the poster `path` ("/xxxx.jpg"). */
+bool oversim_store_has_poster(oversim_store_t *self, const char *path);
+
 /* Builds the default webhook payload (overseerr.md §11.3) of `type`
    ("MEDIA_PENDING", "MEDIA_APPROVED", "MEDIA_DECLINED", "MEDIA_FAILED")
    for request `id`. Returns a new object, or NULL if the id is unknown. */

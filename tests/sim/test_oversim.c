@@ -239,6 +239,7 @@ test_oversim_generation_is_realistic(void **state)
         json_decref(d);
     }
     json_decref(list);
+    assert_false(oversim_store_has_poster(store, "/not-a-poster.jpg"));
     /* Users: about 12, accounts from days to years old. */
     json_t *users = s_get(store, "/user", "take=100", 200);
     assert_int_equal(json_array_size(json_object_get(users, "results")), 12);
@@ -602,6 +603,9 @@ test_oversim_details_and_users(void **state)
             json_integer_value(json_object_get(r, "id")));
         assert_non_null(json_object_get(d, "keywords"));
         assert_non_null(json_object_get(d, "posterPath"));
+        /* The image server (GET /t/p/...) knows each title's poster. */
+        assert_true(oversim_store_has_poster(
+            store, json_string_value(json_object_get(d, "posterPath"))));
         assert_non_null(json_object_get(d, "originalLanguage"));
         json_decref(d);
         char user_path[64];

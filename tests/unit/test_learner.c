@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,64 @@ test_learner_open_errors(void **state)
     assert_false(learner_kind_is_feedback(NULL));
 }
 
+/* A prototype feedback.db under our name is moved aside untouched, and
+   ours is created; a second start finds ours and leaves it. */
+static void
+test_learner_keeps_prototype_aside(void **state)
+{
+    s_fixture_t *f = *state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE human_feedback (id INTEGER PRIMARY KEY,"
+                     " request_id INTEGER, ai_decision TEXT, ai_confidence"
+                     " REAL, ai_reason TEXT, human_decision TEXT,"
+                     " human_reason TEXT, staff_username TEXT, request_data"
+                     " JSON, timestamp DATETIME, learning_applied BOOLEAN);"
+                     "INSERT INTO human_feedback (request_id, human_decision)"
+                     " VALUES (7, 'APPROVED');"
+                     "CREATE TABLE learned_patterns (id INTEGER PRIMARY KEY,"
+                     " pattern TEXT);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    char aside[160];
+    snprintf(aside, sizeof(aside), "%s/feedback.prototype.db", f->dir);
+    char err[512] = "";
+    assert_int_equal(learner_keep_prototype(f->path, err, sizeof(err)), 1);
+    learner_store_t *store = learner_store_new(f->path, err, sizeof(err));
+    assert_non_null(store);
+    assert_int_equal(learner_store_count(store), 0);
+    learner_store_destroy(&store);
+    assert_int_equal(learner_keep_prototype(f->path, err, sizeof(err)), 0);
+
+    /* The original still holds its row and no table of ours. */
+    assert_int_equal(sqlite3_open_v2(aside, &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT COUNT(*) FROM"
+                                        " human_feedback), (SELECT COUNT(*)"
+                                        " FROM sqlite_master WHERE name ="
+                                        " 'feedback')",
+                                        -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(stmt, 0), 1);
+    assert_int_equal(sqlite3_column_int(stmt, 1), 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+
+    /* A second prototype file with the aside name taken is refused. */
+    rename(aside, f->path);
+    assert_int_equal(sqlite3_open(aside, &db), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(learner_keep_prototype(f->path, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "move one of them"));
+    unlink(aside);
+}
+
 int
 main(void)
 {
@@ -249,6 +308,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_learner_catchup_bad_reply, s_setup,
                                         s_teardown),
         cmocka_unit_test(test_learner_open_errors),
+        cmocka_unit_test_setup_teardown(test_learner_keeps_prototype_aside,
+                                        s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -474,6 +474,54 @@ test_ps_config_env_overrides_file(void **state)
     ps_config_destroy(&c);
 }
 
+/* The effective config as JSON: every key, config words, never a
+   secret's value. */
+static void
+test_ps_config_to_json(void **state)
+{
+    (void)state;
+    setenv("OPENAI_API_KEY", "sk-env-key-abcdef", 1);
+    ps_config_t *c = s_load("good-rules.yaml", NULL, NULL);
+    assert_non_null(c);
+    json_t *doc = ps_config_to_json(c);
+    assert_non_null(doc);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    assert_null(strstr(text, "sk-env-key-abcdef"));
+    free(text);
+    assert_string_equal(json_string_value(json_object_get(doc, "ai.api_key")),
+                        "set");
+    assert_string_equal(
+        json_string_value(json_object_get(doc, "gateway.webhook_secret")),
+        "not set");
+    assert_string_equal(json_string_value(json_object_get(doc, "timezone")),
+                        "Europe/Paris");
+    assert_int_equal(json_integer_value(json_object_get(doc, "scan_interval")),
+                     300);
+    assert_string_equal(
+        json_string_value(json_object_get(doc, "rules.mode.blocked_keyword")),
+        "dry-run");
+    assert_string_equal(
+        json_string_value(json_object_get(doc, "rules.action.trusted_user")),
+        "default");
+    assert_string_equal(
+        json_string_value(json_object_get(doc, "rules.request_4k")), "decline");
+    json_t *window =
+        json_array_get(json_object_get(doc, "rules.time_windows"), 0);
+    assert_string_equal(json_string_value(json_object_get(window, "from")),
+                        "23:00");
+    assert_int_equal(json_array_size(json_object_get(window, "days")), 6);
+    json_t *override =
+        json_array_get(json_object_get(doc, "rules.level_overrides"), 0);
+    assert_string_equal(json_string_value(json_object_get(override, "level")),
+                        "new");
+    assert_string_equal(
+        json_string_value(json_object_get(override, "ongoing_series")),
+        "inherit");
+    assert_true(json_object_size(doc) > 140);
+    json_decref(doc);
+    ps_config_destroy(&c);
+}
+
 static void
 test_ps_config_env_changes_version(void **state)
 {
@@ -852,6 +900,7 @@ main(void)
         T(test_ps_config_reports_every_error),
         T(test_ps_config_env_overrides_file),
         T(test_ps_config_env_changes_version),
+        T(test_ps_config_to_json),
         T(test_ps_config_env_bad_temperature),
         T(test_ps_config_env_bad_minutes_and_url),
         T(test_ps_config_bind_endpoint),

@@ -7,7 +7,9 @@
 
 #include "ps_time.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void
 test_ps_time_parse_known_epochs(void **state)
@@ -145,6 +147,35 @@ test_ps_time_clocks_move_forward(void **state)
     assert_true(b >= a);
 }
 
+/* Local days follow TZ: the day Paris springs forward lasts 23 hours,
+   and a bad date is refused, not normalized. */
+static void
+test_ps_time_local_dates(void **state)
+{
+    (void)state;
+    setenv("TZ", "Europe/Paris", 1);
+    tzset();
+    int64_t start = 0, end = 0;
+    assert_int_equal(ps_time_parse_local_date("2026-03-29", &start, &end), 0);
+    assert_true(start == 1774738800000LL); /* 2026-03-28T23:00:00Z */
+    assert_true(end - start == 23LL * 3600 * 1000);
+    assert_int_equal(ps_time_parse_local_date("2026-07-01", &start, &end), 0);
+    assert_true(start == 1782856800000LL); /* 2026-06-30T22:00:00Z */
+    assert_true(end - start == 24LL * 3600 * 1000);
+    char day[11];
+    assert_int_equal(ps_time_format_local_date(start, day, sizeof(day)), 0);
+    assert_string_equal(day, "2026-07-01");
+    assert_int_equal(ps_time_format_local_date(end - 1, day, sizeof(day)), 0);
+    assert_string_equal(day, "2026-07-01");
+    assert_int_equal(ps_time_format_local_date(start, day, 10), -1);
+    const char *bad[] = {"2026-02-30",           "2026-13-01", "2026-7-01",
+                         "2026-07-01T00:00:00Z", "",           "yesterday"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(ps_time_parse_local_date(bad[i], &start, &end), -1);
+    unsetenv("TZ");
+    tzset();
+}
+
 int
 main(void)
 {
@@ -156,6 +187,7 @@ main(void)
         cmocka_unit_test(test_ps_time_format_buffer_too_small),
         cmocka_unit_test(test_ps_time_round_trip),
         cmocka_unit_test(test_ps_time_clocks_move_forward),
+        cmocka_unit_test(test_ps_time_local_dates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
