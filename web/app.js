@@ -252,6 +252,28 @@ function renderCharts() {
   }
 }
 
+// /api/v1/stats/daily gives one entry per local day (its AI cost under
+// ai.cost_usd, the agreement of each source with staff per day); the
+// charts want the days oldest first and the agreement over the period.
+function summarizeDaily(daily) {
+  const days = daily.slice().sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+  const agreement = {};
+  for (const source of AGREEMENT_SOURCES) {
+    let agreed = 0;
+    let compared = 0;
+    for (const day of days) {
+      const entry = (day.agreement || {})[source] || {};
+      agreed += Number(entry.agreed) || 0;
+      compared += Number(entry.compared) || 0;
+    }
+    agreement[source] = { agreed, compared, rate: compared ? agreed / compared : null };
+  }
+  return {
+    days: days.map((day) => ({ ...day, ai_cost_usd: (day.ai && day.ai.cost_usd) || 0 })),
+    agreement,
+  };
+}
+
 function showChartsUnavailable(answer) {
   const note = document.getElementById("charts-unavailable");
   note.hidden = false;
@@ -266,13 +288,13 @@ async function loadDaily() {
     return;
   }
   const answer = await PSLive.tryJson("/api/v1/stats/daily?days=30");
-  if (!answer.ok || !Array.isArray(answer.body.days)) {
+  if (!answer.ok || !Array.isArray(answer.body.daily)) {
     showChartsUnavailable(answer);
     return;
   }
   document.getElementById("charts-unavailable").hidden = true;
   for (const figure of document.querySelectorAll("#charts figure")) figure.hidden = false;
-  state.daily = answer.body;
+  state.daily = summarizeDaily(answer.body.daily);
   if (!state.charts.outcomes) buildCharts();
   renderCharts();
 }

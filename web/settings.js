@@ -103,19 +103,22 @@ function renderConfig() {
   const errors = document.getElementById("config-errors");
   box.replaceChildren();
   errors.replaceChildren();
-  version.textContent = rules && rules.ruleset ? PS.t("settings.ruleset", { version: rules.ruleset }) : "";
+  version.textContent = rules && rules.rules_version ? PS.t("settings.ruleset", { version: rules.rules_version }) : "";
   if (!rules) {
     errors.hidden = true;
     return;
   }
-  const problems = Array.isArray(rules.errors) ? rules.errors : [];
+  const problems = Array.isArray(rules.config_errors) ? rules.config_errors : [];
   errors.hidden = problems.length === 0;
   if (problems.length) {
     const list = PS.el("ul");
-    for (const problem of problems) list.append(PS.el("li", typeof problem === "string" ? problem : JSON.stringify(problem)));
+    for (const problem of problems) {
+      const where = [problem.service, problem.instance].filter(Boolean).join(" ");
+      list.append(PS.el("li", where ? `${where}: ${problem.error}` : String(problem.error || problem)));
+    }
     errors.append(PS.el("strong", PS.t("settings.config.errors")), list);
   }
-  for (const [section, rows] of sections(isPlainObject(rules.config) ? rules.config : {})) {
+  for (const [section, rows] of sections(isPlainObject(rules.settings) ? rules.settings : {})) {
     const group = PS.el("section", null, "config-group");
     const title = PS.el("h4");
     if (section) title.append(PS.el("code", section));
