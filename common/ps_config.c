@@ -276,6 +276,7 @@ static const s_env_t s_envs[] = {
     {"PLEXSTAFFAI_LOG_LEVEL", "log_level", 0},
     {"PLEXSTAFFAI_LISTEN", "gateway.listen", 0},
     {"PLEXSTAFFAI_WEB_ROOT", "gateway.web_root", 0},
+    {"PLEXSTAFFAI_POSTER_BASE_URL", "gateway.poster_base_url", 0},
     {"PLEXSTAFFAI_BUS_COLLECT", "bus.collect", 0},
     {"PLEXSTAFFAI_BUS_EVENTS", "bus.events", 0},
     {"PLEXSTAFFAI_BUS_AUTHORITY", "bus.authority", 0},

@@ -481,7 +481,9 @@ launcher_plan_new(const ps_config_t *config, const launcher_args_t *args,
             || s_plan_setenv(plan, "OVERSEERR_API_KEY",
                              LAUNCHER_OVERSEERR_SIM_KEY, err, errlen)
                    != 0
-            || s_plan_setenv(plan, "PLEXSTAFFAI_DEMO", "true", err, errlen)
+            || s_plan_setenv(plan, "PLEXSTAFFAI_DEMO", "true", err, errlen) != 0
+            || s_plan_setenv(plan, "PLEXSTAFFAI_POSTER_BASE_URL",
+                             LAUNCHER_POSTER_SIM_URL, err, errlen)
                    != 0)
             goto fail;
         if (!*config->gateway.webhook_secret

@@ -33,6 +33,8 @@
 /* Fixed addresses of the demo simulators. */
 #define LAUNCHER_OVERSEERR_SIM_LISTEN "127.0.0.1:5055"
 #define LAUNCHER_OVERSEERR_SIM_URL "http://127.0.0.1:5055"
+/* The simulator serves a poster for each of its titles, as TMDB would. */
+#define LAUNCHER_POSTER_SIM_URL LAUNCHER_OVERSEERR_SIM_URL "/t/p/w300"
 #define LAUNCHER_OVERSEERR_SIM_KEY "demo-key"
 #define LAUNCHER_LLM_SIM_LISTEN "127.0.0.1:5057"
 #define LAUNCHER_LLM_SIM_URL "http://127.0.0.1:5057/v1"
