@@ -676,7 +676,8 @@ class Bench:
             for name, path in [("GET /api/v1/stats", "/api/v1/stats"),
                                ("GET /api/v1/decisions", "/api/v1/decisions"),
                                ("GET /api/v1/reviews", "/api/v1/reviews"),
-                               ("GET / (review page)", "/")]:
+                               ("GET /reviews.html (review page)",
+                                "/reviews.html")]:
                 status, _ = stack.gw("GET", path)
                 res = self.wrk(stack.url(path), self.wrk_seconds)
                 res["status"] = status

@@ -884,7 +884,8 @@ gateway_new(ps_config_t **config_p, const char *config_path, char *err,
     gw_shared_t *shared = &self->shared;
     pthread_rwlock_init(&shared->config_lock, NULL);
     pthread_mutex_init(&shared->apply_lock, NULL);
-    pthread_mutex_init(&shared->stats_lock, NULL);
+    pthread_mutex_init(&shared->stats.lock, NULL);
+    pthread_mutex_init(&shared->reviews.lock, NULL);
     pthread_cond_init(&shared->apply_cond, NULL);
     pthread_mutex_init(&shared->events_lock, NULL);
     pthread_cond_init(&shared->events_cond, NULL);
@@ -1005,8 +1006,10 @@ gateway_destroy(gateway_t **self_p)
     pthread_mutex_destroy(&self->shared.events_lock);
     pthread_cond_destroy(&self->shared.apply_cond);
     pthread_mutex_destroy(&self->shared.apply_lock);
-    pthread_mutex_destroy(&self->shared.stats_lock);
-    free(self->shared.stats_body);
+    pthread_mutex_destroy(&self->shared.stats.lock);
+    free(self->shared.stats.body);
+    pthread_mutex_destroy(&self->shared.reviews.lock);
+    free(self->shared.reviews.body);
     pthread_rwlock_destroy(&self->shared.config_lock);
     free(self->config_path);
     free(self);

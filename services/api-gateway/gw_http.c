@@ -49,7 +49,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define GW_STATS_TTL_MS 1000 /* /api/v1/stats is rendered at most 1/s */
+#define GW_STATS_TTL_MS 1000   /* /api/v1/stats is rendered at most 1/s */
+#define GW_REVIEWS_TTL_MS 2000 /* what changes in a review without an event */
 #define GW_MAX_DRAFT (1024 * 1024)
 #define GW_BACKTEST_MAX 100000
 #define GW_MAX_FILE (4 * 1024 * 1024)
@@ -357,42 +358,44 @@ s_costs(struct mg_connection *conn, gw_shared_t *shared,
     return gw_reply_json(conn, 200, doc);
 }
 
-/* GET /api/v1/stats: the counts aggregate whole tables (hundreds of ms
-   at 100k decisions), so the rendered body is shared by every caller for
-   up to GW_STATS_TTL_MS; a dashboard polling every few seconds still
-   sees fresh numbers. One caller at a time re-renders a stale body while
-   the others keep serving the previous one, so a burst of callers never
-   runs the aggregates side by side. */
+/* Serves a body rendered by `render` and shared by every worker. It is
+   re-rendered when its `version` is not the caller's (the data changed)
+   or it is older than `ttl_ms`. When only its age makes it stale, one
+   caller at a time re-renders it while the others keep serving the
+   previous body, so a burst of callers never runs the queries side by
+   side; when the data changed, nobody is served the old body. */
 static int
-s_stats(struct mg_connection *conn, gw_shared_t *shared, gw_store_t *store)
+s_send_rendered(struct mg_connection *conn, gw_rendered_t *cache,
+                int64_t version, int64_t ttl_ms, gw_store_t *store,
+                json_t *(*render)(gw_store_t *store))
 {
     int64_t now = ps_time_mono_ms();
     char *body = NULL;
-    bool rebuild = false;
-    pthread_mutex_lock(&shared->stats_lock);
-    bool stale = !shared->stats_body
-                 || now - shared->stats_built_mono >= GW_STATS_TTL_MS;
-    if (stale && !shared->stats_building) {
-        shared->stats_building = true;
-        rebuild = true;
-    } else if (shared->stats_body)
-        body = strdup(shared->stats_body);
-    pthread_mutex_unlock(&shared->stats_lock);
+    bool claimed = false;
+    pthread_mutex_lock(&cache->lock);
+    bool same_data = cache->body && cache->version == version;
+    bool fresh = same_data && now - cache->built_mono < ttl_ms;
+    if (fresh || (same_data && cache->building))
+        body = strdup(cache->body);
+    else if (!cache->building)
+        claimed = cache->building = true;
+    pthread_mutex_unlock(&cache->lock);
     if (!body) {
-        json_t *stats = gw_store_stats_json(store, ps_time_now_ms());
-        body = stats ? json_dumps(stats, JSON_COMPACT) : NULL;
-        json_decref(stats);
-        char *copy = body && rebuild ? strdup(body) : NULL;
-        if (rebuild) {
-            pthread_mutex_lock(&shared->stats_lock);
-            if (copy) {
-                free(shared->stats_body);
-                shared->stats_body = copy;
-                shared->stats_built_mono = now;
-            }
-            shared->stats_building = false;
-            pthread_mutex_unlock(&shared->stats_lock);
-        }
+        json_t *doc = render(store);
+        body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        json_decref(doc);
+        char *copy = body ? strdup(body) : NULL;
+        pthread_mutex_lock(&cache->lock);
+        if (copy && (!cache->body || version >= cache->version)) {
+            free(cache->body);
+            cache->body = copy;
+            cache->built_mono = now;
+            cache->version = version;
+        } else
+            free(copy);
+        if (claimed)
+            cache->building = false;
+        pthread_mutex_unlock(&cache->lock);
         if (!body)
             return gw_reply_error(conn, 500, gw_store_error(store));
     }
@@ -400,6 +403,38 @@ s_stats(struct mg_connection *conn, gw_shared_t *shared, gw_store_t *store)
                       "Cache-Control: no-store\r\n", body, strlen(body));
     free(body);
     return rc;
+}
+
+static json_t *
+s_render_stats(gw_store_t *store)
+{
+    return gw_store_stats_json(store, ps_time_now_ms());
+}
+
+/* GET /api/v1/stats: the counts aggregate whole tables (hundreds of ms
+   at 100k decisions), so the rendered body is shared by every caller for
+   up to GW_STATS_TTL_MS; a dashboard polling every few seconds still
+   sees fresh numbers. */
+static int
+s_stats(struct mg_connection *conn, gw_shared_t *shared, gw_store_t *store)
+{
+    return s_send_rendered(conn, &shared->stats, 0, GW_STATS_TTL_MS, store,
+                           s_render_stats);
+}
+
+/* GET /api/v1/reviews: the whole queue with each request's inputs
+   snapshot (hundreds of KB for a few hundred reviews). It changes only
+   with an event (a decision, a staff decision, an apply), so the body is
+   shared until the next event, and at most GW_REVIEWS_TTL_MS for what
+   changes without one (an apply error's text). */
+static int
+s_reviews(struct mg_connection *conn, gw_shared_t *shared, gw_store_t *store)
+{
+    int64_t seq = 0;
+    if (gw_store_last_event_seq(store, &seq) != 0)
+        return gw_reply_error(conn, 500, gw_store_error(store));
+    return s_send_rendered(conn, &shared->reviews, seq, GW_REVIEWS_TTL_MS,
+                           store, gw_store_reviews_json);
 }
 
 /* ---- logins ------------------------------------------------------------ */
@@ -559,7 +594,7 @@ s_api(const gw_req_t *req)
         return get ? s_stats(conn, shared, store)
                    : gw_reply_error(conn, 405, "use GET /api/v1/stats");
     if (strcmp(uri, "/api/v1/reviews") == 0)
-        return get ? gw_reply_json(conn, 200, gw_store_reviews_json(store))
+        return get ? s_reviews(conn, shared, store)
                    : gw_reply_error(conn, 405, "use GET /api/v1/reviews");
     if (strcmp(uri, "/api/v1/scan") == 0) {
         if (!post)

@@ -22,6 +22,17 @@
 #include "gw_health.h"
 #include "ps_config.h"
 
+/* A JSON body rendered once and served to every HTTP worker (gw_http.c
+   s_send_rendered): `version` is the data it was rendered from (the
+   newest event seq, or 0 when only its age matters). */
+typedef struct {
+    pthread_mutex_t lock; /* guards the four below */
+    char *body;           /* the rendered body, or NULL */
+    int64_t built_mono;   /* when it was rendered */
+    int64_t version;      /* what it was rendered from */
+    bool building;        /* a thread is re-rendering it */
+} gw_rendered_t;
+
 typedef struct {
     pthread_rwlock_t config_lock; /* guards config (swapped on reload) */
     ps_config_t *config;          /* current configuration */
@@ -36,10 +47,8 @@ typedef struct {
     bool apply_wanted;          /* a decision may be due */
     bool stopping;              /* threads must finish; also written under
                                    events_lock, for the streams */
-    pthread_mutex_t stats_lock; /* guards the two below */
-    char *stats_body;           /* rendered /api/v1/stats, or NULL */
-    int64_t stats_built_mono;   /* when it was rendered */
-    bool stats_building;        /* a thread is re-rendering it */
+    gw_rendered_t stats;        /* GET /api/v1/stats */
+    gw_rendered_t reviews;      /* GET /api/v1/reviews */
 
     /* Live updates (gw_sse) and posters (gw_poster). */
     pthread_mutex_t events_lock;     /* guards the four below (and stopping) */

@@ -925,6 +925,20 @@ gw_store_state(gw_store_t *self, int64_t request_id, char *buf, size_t len)
     return 0;
 }
 
+int
+gw_store_last_event_seq(gw_store_t *self, int64_t *seq)
+{
+    static const char sql[] = "SELECT coalesce(max(seq), 0) FROM events";
+    sqlite3_stmt *stmt = s_stmt(self, sql);
+    if (!stmt)
+        return -1;
+    if (sqlite3_step(stmt) != SQLITE_ROW)
+        return s_fail(self, "last event");
+    *seq = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    return 0;
+}
+
 /* ---- events out ------------------------------------------------------- */
 
 static char *

@@ -119,6 +119,11 @@ int gw_store_rejudge(gw_store_t *self, int64_t request_id, int64_t now);
    Returns 0, or -1 on error. */
 int gw_store_state(gw_store_t *self, int64_t request_id, char *buf, size_t len);
 
+/* The sequence number of the newest event (0 when none): every change of
+   a request's state writes one in the same transaction, so it tells
+   whether anything a reader shows may have changed. Returns 0, or -1. */
+int gw_store_last_event_seq(gw_store_t *self, int64_t *seq);
+
 /* Reads up to `limit` events with seq > since, oldest first. *out is an
    array of new events (free each with ps_event_destroy, then the array). */
 int gw_store_events_since(gw_store_t *self, int64_t since, int64_t limit,
