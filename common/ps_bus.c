@@ -112,6 +112,7 @@ struct ps_req {
     const ps_config_t *config; /* for ps_bus_socket; outlives us */
     char *endpoint;            /* server address */
     zsock_t *socket;           /* current REQ socket */
+    bool awaiting;             /* a request went out, its reply not read */
 };
 
 static int
@@ -119,6 +120,7 @@ s_req_connect(ps_req_t *self, char *err, size_t errlen)
 {
     ps_bus_options_t options = ps_bus_defaults();
     options.linger = 0;
+    self->awaiting = false;
     zsock_destroy(&self->socket);
     self->socket = ps_bus_socket(self->config, ZMQ_REQ, self->endpoint, false,
                                  &options, err, errlen);
@@ -152,24 +154,62 @@ ps_req_destroy(ps_req_t **self_p)
     *self_p = NULL;
 }
 
-zmsg_t *
-ps_req_call(ps_req_t *self, zmsg_t **request_p, int timeout_ms)
+int
+ps_req_send(ps_req_t *self, zmsg_t **request_p)
 {
     char err[256];
+    ps_req_cancel(self);
     if (!self->socket && s_req_connect(self, err, sizeof(err)) != 0) {
         zmsg_destroy(request_p);
-        return NULL;
+        return -1;
     }
     if (ps_bus_send(self->socket, request_p) != 0) {
         s_req_connect(self, err, sizeof(err));
-        return NULL;
+        return -1;
     }
+    self->awaiting = true;
+    return 0;
+}
+
+zmsg_t *
+ps_req_recv(ps_req_t *self, int timeout_ms)
+{
+    if (!self->awaiting)
+        return NULL;
     zpoller_t *poller = zpoller_new(self->socket, NULL);
     zmsg_t *reply = NULL;
     if (poller && zpoller_wait(poller, timeout_ms))
         reply = zmsg_recv(self->socket);
     zpoller_destroy(&poller);
-    if (!reply)
+    self->awaiting = false;
+    if (!reply) {
+        char err[256];
         s_req_connect(self, err, sizeof(err));
+    }
     return reply;
+}
+
+bool
+ps_req_awaiting(const ps_req_t *self)
+{
+    return self->awaiting;
+}
+
+void
+ps_req_cancel(ps_req_t *self)
+{
+    if (!self->awaiting)
+        return;
+    /* A reply already there is read and dropped, which keeps the
+       connection; otherwise only a fresh socket can send again. */
+    zmsg_t *late = ps_req_recv(self, 0);
+    zmsg_destroy(&late);
+}
+
+zmsg_t *
+ps_req_call(ps_req_t *self, zmsg_t **request_p, int timeout_ms)
+{
+    if (ps_req_send(self, request_p) != 0)
+        return NULL;
+    return ps_req_recv(self, timeout_ms);
 }

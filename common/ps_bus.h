@@ -71,7 +71,30 @@ void ps_req_destroy(ps_req_t **self_p);
 
 /* Sends *request_p (taken: *request_p becomes NULL) and waits up to
    timeout_ms for the reply. Returns the reply (caller owns), or NULL on
-   timeout, interruption or send failure. */
+   timeout, interruption or send failure. Same as ps_req_send then
+   ps_req_recv. */
 zmsg_t *ps_req_call(ps_req_t *self, zmsg_t **request_p, int timeout_ms);
+
+/* The two halves of ps_req_call, so a caller can do other work while the
+   server answers. ps_req_send sends *request_p (taken) and returns 0, or
+   -1 when the send failed (the socket is then replaced). A request still
+   awaiting its reply is cancelled first (ps_req_cancel). */
+int ps_req_send(ps_req_t *self, zmsg_t **request_p);
+
+/* Waits up to timeout_ms (0: only what has arrived) for the reply to the
+   request ps_req_send sent. Returns it (caller owns), or NULL when none
+   is awaited, or on timeout or interruption (the socket is then
+   replaced, lazy pirate). Either way nothing is awaited afterwards. */
+zmsg_t *ps_req_recv(ps_req_t *self, int timeout_ms);
+
+/* True between a successful ps_req_send and the ps_req_recv or
+   ps_req_cancel that ends it. */
+bool ps_req_awaiting(const ps_req_t *self);
+
+/* Gives up on the request awaiting its reply, if any, without waiting: a
+   reply already arrived is dropped, else the socket is replaced (a REQ
+   socket cannot send again before it has read a reply). Call it on every
+   path that will not ps_req_recv, so the next send is not refused. */
+void ps_req_cancel(ps_req_t *self);
 
 #endif

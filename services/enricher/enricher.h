@@ -18,7 +18,9 @@
                call per minute, not one per request.
       history  the gateway's own record (ps_control "history" on the
                authority REQ/REP socket): requests this week, approved and
-               declined. Never cached: every decision changes it. No answer
+               declined. Never cached: every decision changes it. Asked
+               before the Overseerr lookups and read after them, so the
+               gateway answers while they run. No answer
                within ENRICHER_HISTORY_TIMEOUT_MS pauses the lookups for
                ENRICHER_HISTORY_PAUSE_MS.
     Each kind of failure is logged once (warn); an outage (403, transient,
@@ -200,14 +202,22 @@ typedef enum {
     ENRICHER_HISTORY_BAD      /* an answer that is not our history_reply */
 } enricher_history_rc_t;
 
-/* Asks the gateway through req for work->user_id's history since
-   now_ms - ENRICHER_HISTORY_WINDOW_MS (now_ms: wall clock, ms epoch),
-   naming work->request_id, waiting up to timeout_ms. On OK sets
-   has_history and the history_* fields; otherwise leaves them as they
-   were and puts the reason in err. */
-enricher_history_rc_t enricher_history_lookup(ps_req_t *req, ps_work_t *work,
-                                              int64_t now_ms, int timeout_ms,
-                                              char *err, size_t errlen);
+/* Sends the gateway, through req, the history request for
+   work->user_id since now_ms - ENRICHER_HISTORY_WINDOW_MS (now_ms: wall
+   clock, ms epoch), naming work->request_id; enricher_history_take reads
+   the answer, ps_req_cancel gives it up. Returns OK once sent, else
+   TIMEOUT with the reason in err. */
+enricher_history_rc_t enricher_history_ask(ps_req_t *req, const ps_work_t *work,
+                                           int64_t now_ms, char *err,
+                                           size_t errlen);
+
+/* Waits up to timeout_ms for the answer to enricher_history_ask. On OK
+   sets has_history and the history_* fields; otherwise leaves them as
+   they were and puts the reason in err (TIMEOUT also when nothing was
+   asked). */
+enricher_history_rc_t enricher_history_take(ps_req_t *req, ps_work_t *work,
+                                            int timeout_ms, char *err,
+                                            size_t errlen);
 
 /* A short name for a history outcome ("timeout", ...). */
 const char *enricher_history_strerror(enricher_history_rc_t rc);

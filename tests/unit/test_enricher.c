@@ -993,7 +993,7 @@ test_enricher_quota_cache_cap(void **state)
 /* A gateway stand-in on the authority socket: user 7 gets a history
    echoing what was asked (requests = the request id, since as sent),
    user 8 an empty frame (refused), user 9 someone else's history, user 10
-   garbage, user 11 no answer at all. */
+   garbage, user 11 no answer at all, user 12 its history 200 ms late. */
 static void
 s_gateway_actor(zsock_t *pipe, void *args)
 {
@@ -1022,6 +1022,8 @@ s_gateway_actor(zsock_t *pipe, void *args)
         zmsg_t *reply = NULL;
         if (user == 11)
             continue; /* REP is now stuck; the client gives up */
+        if (user == 12)
+            zclock_sleep(200);
         if (user == 8) {
             reply = zmsg_new();
             zmsg_addmem(reply, NULL, 0);
@@ -1034,6 +1036,19 @@ s_gateway_actor(zsock_t *pipe, void *args)
     }
     zpoller_destroy(&poller);
     zsock_destroy(&rep);
+}
+
+/* Asks, then reads the answer: what the enricher does around its
+   Overseerr lookups. */
+static enricher_history_rc_t
+s_history_lookup(ps_req_t *req, ps_work_t *work, int64_t now_ms, int timeout_ms,
+                 char *err, size_t errlen)
+{
+    enricher_history_rc_t rc =
+        enricher_history_ask(req, work, now_ms, err, errlen);
+    if (rc != ENRICHER_HISTORY_OK)
+        return rc;
+    return enricher_history_take(req, work, timeout_ms, err, errlen);
 }
 
 static void
@@ -1051,9 +1066,8 @@ test_enricher_history_lookup(void **state)
     ps_work_t *work = ps_work_new("request");
     work->request_id = 4242;
     work->user_id = 7;
-    assert_int_equal(
-        enricher_history_lookup(req, work, now, 1000, err, sizeof(err)),
-        ENRICHER_HISTORY_OK);
+    assert_int_equal(s_history_lookup(req, work, now, 1000, err, sizeof(err)),
+                     ENRICHER_HISTORY_OK);
     assert_true(work->has_history);
     /* The stand-in echoes the request id and the window start. */
     assert_int_equal(work->history_week, 4242);
@@ -1077,8 +1091,7 @@ test_enricher_history_lookup(void **state)
         work->user_id = bad[i].user;
         err[0] = '\0';
         assert_int_equal(
-            enricher_history_lookup(req, work, now, 300, err, sizeof(err)),
-            bad[i].rc);
+            s_history_lookup(req, work, now, 300, err, sizeof(err)), bad[i].rc);
         assert_string_not_equal(err, "");
         assert_false(work->has_history);
         assert_int_equal(work->history_week, 0);
@@ -1095,12 +1108,78 @@ test_enricher_history_lookup(void **state)
     req = ps_req_new(NULL, "inproc://test-enricher-nobody", err, sizeof(err));
     work = ps_work_new("request");
     work->user_id = 7;
-    assert_int_equal(
-        enricher_history_lookup(req, work, now, 100, err, sizeof(err)),
-        ENRICHER_HISTORY_TIMEOUT);
+    assert_int_equal(s_history_lookup(req, work, now, 100, err, sizeof(err)),
+                     ENRICHER_HISTORY_TIMEOUT);
     assert_false(work->has_history);
     ps_work_destroy(&work);
     ps_req_destroy(&req);
+}
+
+/* A request that goes to release or review never reads its history
+   answer: cancelling it must leave the client able to ask again, and the
+   next answer must be the next request's, whether the dropped answer had
+   arrived, never came, or was not asked for. */
+static void
+test_enricher_history_cancelled(void **state)
+{
+    (void)state;
+    zactor_t *gateway =
+        zactor_new(s_gateway_actor, "@inproc://test-enricher-cancel");
+    assert_non_null(gateway);
+    char err[256];
+    ps_req_t *req =
+        ps_req_new(NULL, "inproc://test-enricher-cancel", err, sizeof(err));
+    assert_non_null(req);
+    int64_t now = 1750000000000LL;
+    ps_work_t *work = ps_work_new("request");
+    work->user_id = 7;
+
+    /* Nothing asked: cancelling and reading are no-ops. */
+    ps_req_cancel(req);
+    assert_false(ps_req_awaiting(req));
+    assert_int_equal(enricher_history_take(req, work, 100, err, sizeof(err)),
+                     ENRICHER_HISTORY_TIMEOUT);
+
+    /* The answer to request 1 arrives but is never read. */
+    work->request_id = 1;
+    assert_int_equal(enricher_history_ask(req, work, now, err, sizeof(err)),
+                     ENRICHER_HISTORY_OK);
+    assert_true(ps_req_awaiting(req));
+    zclock_sleep(100);
+    ps_req_cancel(req);
+    assert_false(ps_req_awaiting(req));
+    work->request_id = 2;
+    assert_int_equal(s_history_lookup(req, work, now, 1000, err, sizeof(err)),
+                     ENRICHER_HISTORY_OK);
+    assert_int_equal(work->history_week, 2);
+
+    /* Asked, then asked again without reading: the first is given up. */
+    work->request_id = 3;
+    assert_int_equal(enricher_history_ask(req, work, now, err, sizeof(err)),
+                     ENRICHER_HISTORY_OK);
+    work->request_id = 4;
+    assert_int_equal(s_history_lookup(req, work, now, 1000, err, sizeof(err)),
+                     ENRICHER_HISTORY_OK);
+    assert_int_equal(work->history_week, 4);
+
+    /* Given up before its answer came (user 12 is answered late): the
+       late answer goes to the replaced socket, not to the next ask. */
+    ps_work_t *slow = ps_work_new("request");
+    slow->user_id = 12;
+    slow->request_id = 99;
+    assert_int_equal(enricher_history_ask(req, slow, now, err, sizeof(err)),
+                     ENRICHER_HISTORY_OK);
+    ps_req_cancel(req);
+    assert_false(ps_req_awaiting(req));
+    ps_work_destroy(&slow);
+    work->request_id = 5;
+    assert_int_equal(s_history_lookup(req, work, now, 2000, err, sizeof(err)),
+                     ENRICHER_HISTORY_OK);
+    assert_int_equal(work->history_week, 5);
+
+    ps_work_destroy(&work);
+    ps_req_destroy(&req);
+    zactor_destroy(&gateway);
 }
 
 /* The stand-in answers with the `since` it was sent: check the window. */
@@ -1152,6 +1231,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_enricher_quota_cache_cap,
                                         s_hits_reset, NULL),
         cmocka_unit_test(test_enricher_history_lookup),
+        cmocka_unit_test(test_enricher_history_cancelled),
         cmocka_unit_test(test_enricher_history_window),
     };
     return cmocka_run_group_tests(tests, s_server_setup, s_server_teardown);

@@ -1415,6 +1415,48 @@ test_ps_proto_req_call_echo(void **state)
     zactor_destroy(&server);
 }
 
+/* Send and receive apart, with work in between; a request given up
+   (cancel, or a second send) never leaks its answer into the next one. */
+static void
+test_ps_proto_req_send_then_recv(void **state)
+{
+    (void)state;
+    zactor_t *server = zactor_new(s_echo_actor, "@inproc://test-req-split");
+    assert_non_null(server);
+    char err[256];
+    ps_req_t *req =
+        ps_req_new(NULL, "inproc://test-req-split", err, sizeof(err));
+    assert_non_null(req);
+    assert_null(ps_req_recv(req, 100));
+    const char *asks[] = {"first", "dropped", "second", "third"};
+    for (size_t i = 0; i < 4; i++) {
+        zmsg_t *request = zmsg_new();
+        zmsg_addstr(request, asks[i]);
+        assert_int_equal(ps_req_send(req, &request), 0);
+        assert_null(request);
+        assert_true(ps_req_awaiting(req));
+        if (i == 1) {
+            zclock_sleep(50); /* its answer arrives, unread */
+            ps_req_cancel(req);
+            assert_false(ps_req_awaiting(req));
+            continue;
+        }
+        if (i == 2)
+            continue; /* the next send gives this one up */
+        zmsg_t *reply = ps_req_recv(req, 5000);
+        assert_non_null(reply);
+        assert_false(ps_req_awaiting(req));
+        char *text = zmsg_popstr(reply);
+        char want[32];
+        snprintf(want, sizeof(want), "echo:%s", asks[i]);
+        assert_string_equal(text, want);
+        zstr_free(&text);
+        zmsg_destroy(&reply);
+    }
+    ps_req_destroy(&req);
+    zactor_destroy(&server);
+}
+
 static void
 test_ps_proto_req_call_dead_then_alive(void **state)
 {
@@ -1799,6 +1841,7 @@ main(void)
         cmocka_unit_test(test_ps_proto_status_round_trip),
         cmocka_unit_test(test_ps_proto_beat_tick_sends_when_due),
         cmocka_unit_test(test_ps_proto_req_call_echo),
+        cmocka_unit_test(test_ps_proto_req_send_then_recv),
         cmocka_unit_test(test_ps_proto_req_call_dead_then_alive),
         cmocka_unit_test(test_ps_proto_work_v11_round_trip_every_type),
         cmocka_unit_test(test_ps_proto_work_v11_absent_and_zero),
