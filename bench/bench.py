@@ -568,7 +568,7 @@ class Bench:
             # settled or 5 s (AI ones queue behind the 300 ms LLM).
             ids = {i for i, _ in posts}
             deadline = time.time() + 5
-            lat = []
+            rule_applied = []
             others = 0
             pending = dict(posts)
             while pending and time.time() < deadline:
@@ -579,11 +579,21 @@ class Bench:
                     decs = doc.get("decisions", [])
                     src = decs[-1]["source"] if decs else "?"
                     if src == "rule" and doc["state"] == "applied":
-                        lat.append(doc["updated_at"] - t * 1000.0)
+                        rule_applied.append(rid)
                     else:
                         others += 1
                     del pending[rid]
                 time.sleep(0.2)
+            # The end point is the simulator's own clock at the approve or
+            # decline that took (us), minus the wall clock just before the
+            # POST that created the request (and fired its webhook).
+            status, state = sims.sim("GET", "/sim/state")
+            assert status == 200, state
+            decided = {item["id"]: item.get("decided_us")
+                       for item in state["requests"]}
+            sent_at = dict(posts)
+            lat = [decided[rid] / 1000.0 - sent_at[rid] * 1000.0
+                   for rid in rule_applied if decided.get(rid)]
             self.r["latency"] = {
                 "sent": len(ids), "rule_applied": len(lat),
                 "other": others, "unsettled": len(pending),
@@ -820,12 +830,11 @@ class Bench:
             L.append("## Webhook → decision applied (rule-decided requests)\n")
             L.append(f"{lat['sent']} requests created with `POST /sim/requests` "
                      f"at {self.latency_rate}/s over {lat['span_s']:.1f} s (each "
-                     "fires its MEDIA_PENDING webhook); latency = the gateway's "
-                     "`updated_at` of the `applied` row (ms resolution, "
-                     "recorded after Overseerr's 200) minus the time the "
-                     "bench sent the POST. The Overseerr simulator keeps whole "
-                     "seconds in `updatedAt`, so its own timestamps cannot be "
-                     "used.\n")
+                     "fires its MEDIA_PENDING webhook); latency = the "
+                     "Overseerr simulator's wall clock (us) when the approve "
+                     "or decline took (`decided_us` in `GET /sim/state`) "
+                     "minus the wall clock just before the bench sent the "
+                     "POST.\n")
             L.append("| rule-decided and applied | others (AI / review) | "
                      "not settled 5 s after the last POST (AI queue) | p50 (ms) | p99 (ms) | max (ms) |")
             L.append("|---|---|---|---|---|---|")

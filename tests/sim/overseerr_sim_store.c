@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define S_DAY_MS (86400000LL)
 #define S_MAX_USERS 12
@@ -314,6 +315,9 @@ typedef struct {
     int n_seasons;                 /* used entries of seasons */
     int approve_calls;             /* POST .../approve received */
     int decline_calls;             /* POST .../decline received */
+    int64_t decided_us;            /* wall clock (us) of the approve/decline
+                                      that took, 0 before: the benchmark's
+                                      end point, at the resolution it needs */
     s_title_t t;                   /* the requested title */
 } s_req_t;
 
@@ -1864,6 +1868,9 @@ s_decide_api(oversim_store_t *self, s_req_t *r, const char *word,
         return 409;
     }
     s_apply(r, approve ? 2 : 3, 0, now_ms);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    r->decided_us = (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
     *response = s_request_json(self, r, true);
     if (webhooks)
         json_array_append_new(
@@ -2179,6 +2186,9 @@ s_state_json(const oversim_store_t *self)
                             json_integer(r->approve_calls));
         json_object_set_new(item, "decline_calls",
                             json_integer(r->decline_calls));
+        json_object_set_new(item, "decided_us",
+                            r->decided_us ? json_integer(r->decided_us)
+                                          : json_null());
         json_object_set_new(item, "title", json_string(r->t.title));
         json_object_set_new(item, "type",
                             json_string(r->t.is_tv ? "tv" : "movie"));
