@@ -893,8 +893,13 @@ gw_store_rejudge(gw_store_t *self, int64_t request_id, int64_t now)
 {
     static const char sql[] =
         "UPDATE requests SET state = 'released', updated_at = ?2"
-        " WHERE request_id = ?1 AND state IN ('in_review', 'decided',"
-        " 'decided_elsewhere', 'released')";
+        " WHERE request_id = ?1 AND (state IN ('in_review', 'decided',"
+        " 'decided_elsewhere', 'released')"
+        /* The prototype's own verdicts count as applied once imported,
+           but it did not always manage to apply them in Overseerr: one
+           still pending there may be judged again (a staff word stays). */
+        " OR (state = 'applied' AND decision_id IN (SELECT id FROM"
+        " decisions WHERE ruleset = 'prototype' AND source != 'staff')))";
     sqlite3_stmt *stmt = s_stmt(self, sql);
     if (!stmt)
         return -1;

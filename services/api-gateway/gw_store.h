@@ -111,8 +111,10 @@ int gw_store_staff_finish(gw_store_t *self, int64_t request_id,
                           const char *detail, int64_t now);
 
 /* Puts a closed request back to be judged again (staff re-judge): the next
-   claim grants it. Returns 1 when done, 0 when the request is unknown or in
-   flight, -1 on error. */
+   claim grants it. Applied requests stay applied, except a pipeline
+   verdict imported from the prototype (it may never have reached
+   Overseerr). Returns 1 when done, 0 when the request is unknown, in
+   flight or applied, -1 on error. */
 int gw_store_rejudge(gw_store_t *self, int64_t request_id, int64_t now);
 
 /* The state word of a request ("in_review", ...) into buf; "" if unknown.

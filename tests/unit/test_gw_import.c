@@ -305,6 +305,13 @@ test_gw_import_keeps_every_row(void **state)
     }
     assert_true(seen3);
     json_decref(reviews);
+
+    /* The prototype's verdict that it may never have applied can be
+       judged again; a staff member's word cannot. */
+    assert_int_equal(gw_store_rejudge(store, 8, now), 1);
+    s_expect_request(db, 8, "released approve ai");
+    assert_int_equal(gw_store_rejudge(store, 6, now), 0);
+    s_expect_request(db, 6, "applied approve staff");
     gw_store_destroy(&store);
 
     /* A second start imports nothing. */
