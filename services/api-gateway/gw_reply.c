@@ -101,6 +101,12 @@ gw_reply(struct mg_connection *conn, int status, const char *type,
                      gw_security_headers, extra_headers ? extra_headers : "");
     if (n < 0 || (size_t)n >= sizeof(head))
         return 500;
+    /* A HEAD gets the GET's headers, Content-Length included, and no
+       body (RFC 9110 9.3.2). */
+    const struct mg_request_info *info = mg_get_request_info(conn);
+    if (info && info->request_method
+        && strcmp(info->request_method, "HEAD") == 0)
+        len = 0;
     char *out = malloc((size_t)n + len);
     if (!out)
         return 500;

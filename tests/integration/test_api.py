@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -207,6 +208,26 @@ class ApiTest(unittest.TestCase):
             self.assertEqual({r["id"] for r in rows}, expected, query)
         self.assertTrue(any(r["source"] == "staff" for r in db))
         self.assertTrue(any("100%" in (r["title"] or "") for r in db))
+
+    def test_head_answers_headers_only(self):
+        # Monitoring tools probe with HEAD: same status and length as the
+        # GET, no body on the wire (a body would corrupt keep-alive).
+        # A raw socket: http.client would drop a stray body by itself.
+        status, body, headers = self.raw("/api/v1/rules")
+        self.assertEqual(status, 200)
+        with socket.create_connection(
+                ("127.0.0.1", self.stack.gateway_port), timeout=10) as sock:
+            sock.sendall(("HEAD /api/v1/rules HTTP/1.1\r\nHost: test\r\n"
+                          f"Authorization: Bearer {self.stack.api_token}\r\n"
+                          "Connection: close\r\n\r\n").encode())
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, rest = answer.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:40])
+        self.assertIn(f"Content-Length: {headers['Content-Length']}".encode(),
+                      head)
+        self.assertEqual(rest, b"", "HEAD sent a body")
 
     def test_bad_parameters_are_named(self):
         for query, message in [
