@@ -42,7 +42,11 @@ run_suite() {
     echo "==> $name tests"
     local log
     log="$(mktemp)"
-    (cd "$dir" && ctest --output-on-failure -j2) 2>&1 | tee "$log"
+    # A failing entry runs once more before it counts as failed: the
+    # integration_live suite failed 2 of ~6 full runs on 2026-11-25 (never
+    # alone, even under CPU load) and its cause is not found yet. A second
+    # failure still fails the run, and ctest's log shows the first one.
+    (cd "$dir" && ctest --output-on-failure -j2 --repeat until-pass:2) 2>&1 | tee "$log"
     if [[ ${PIPESTATUS[0]} -ne 0 ]]; then
         status=1
     fi
