@@ -41,53 +41,27 @@
 /* ---- buffers and CSV --------------------------------------------------- */
 
 int
-gw_api_buf_add(gw_api_buf_t *buf, const char *text, size_t len)
-{
-    if (buf->len + len + 1 > buf->cap) {
-        size_t cap = buf->cap ? buf->cap : 256;
-        while (cap < buf->len + len + 1)
-            cap *= 2;
-        char *grown = realloc(buf->data, cap);
-        if (!grown)
-            return -1;
-        buf->data = grown;
-        buf->cap = cap;
-    }
-    memcpy(buf->data + buf->len, text, len);
-    buf->len += len;
-    buf->data[buf->len] = '\0';
-    return 0;
-}
-
-void
-gw_api_buf_free(gw_api_buf_t *buf)
-{
-    free(buf->data);
-    memset(buf, 0, sizeof(*buf));
-}
-
-int
-gw_api_csv_field(gw_api_buf_t *buf, const char *text, bool neutralize)
+gw_api_csv_field(gw_buf_t *buf, const char *text, bool neutralize)
 {
     if (!text)
         return 0;
     bool formula = neutralize && strchr("=+-@\t\r", text[0]) && text[0];
     bool quote = formula || strpbrk(text, ",\"\r\n") != NULL;
-    if (quote && gw_api_buf_add(buf, "\"", 1) != 0)
+    if (quote && gw_buf_add(buf, "\"", 1) != 0)
         return -1;
-    if (formula && gw_api_buf_add(buf, "'", 1) != 0)
+    if (formula && gw_buf_add(buf, "'", 1) != 0)
         return -1;
     for (const char *p = text; *p;) {
         const char *q = quote ? strchr(p, '"') : NULL;
         size_t n = q ? (size_t)(q - p) + 1 : strlen(p);
-        if (gw_api_buf_add(buf, p, n) != 0)
+        if (gw_buf_add(buf, p, n) != 0)
             return -1;
         /* The quote just copied is doubled. */
-        if (q && gw_api_buf_add(buf, "\"", 1) != 0)
+        if (q && gw_buf_add(buf, "\"", 1) != 0)
             return -1;
         p += n;
     }
-    return quote ? gw_api_buf_add(buf, "\"", 1) : 0;
+    return quote ? gw_buf_add(buf, "\"", 1) : 0;
 }
 
 /* ---- the cursor ------------------------------------------------------- */
@@ -490,30 +464,30 @@ s_decisions(const gw_req_t *req, sqlite3 *db)
    given, followed by the last chunk when `last`), in one write. Returns
    0, or -1 when the client went away. */
 static int
-s_csv_flush(struct mg_connection *conn, const char *head, gw_api_buf_t *rows,
+s_csv_flush(struct mg_connection *conn, const char *head, gw_buf_t *rows,
             bool last)
 {
-    gw_api_buf_t out = {0};
+    gw_buf_t out = {0};
     char size[24];
     int n = snprintf(size, sizeof(size), "%zx\r\n", rows->len);
-    int rc = (head && gw_api_buf_add(&out, head, strlen(head)) != 0)
+    int rc = (head && gw_buf_add(&out, head, strlen(head)) != 0)
                      || (rows->len
-                         && (gw_api_buf_add(&out, size, (size_t)n) != 0
-                             || gw_api_buf_add(&out, rows->data, rows->len) != 0
-                             || gw_api_buf_add(&out, "\r\n", 2) != 0))
-                     || (last && gw_api_buf_add(&out, "0\r\n\r\n", 5) != 0)
+                         && (gw_buf_add(&out, size, (size_t)n) != 0
+                             || gw_buf_add(&out, rows->data, rows->len) != 0
+                             || gw_buf_add(&out, "\r\n", 2) != 0))
+                     || (last && gw_buf_add(&out, "0\r\n\r\n", 5) != 0)
                  ? -1
                  : 0;
     if (rc == 0 && out.len && mg_write(conn, out.data, out.len) <= 0)
         rc = -1;
-    gw_api_buf_free(&out);
+    gw_buf_free(&out);
     rows->len = 0;
     return rc;
 }
 
 /* One CSV line for the current row of a S_DECISION_COLUMNS statement. */
 static int
-s_csv_row(gw_api_buf_t *rows, sqlite3_stmt *stmt)
+s_csv_row(gw_buf_t *rows, sqlite3_stmt *stmt)
 {
     /* column index, text written by a person or the LLM (neutralized) */
     static const struct {
@@ -526,7 +500,7 @@ s_csv_row(gw_api_buf_t *rows, sqlite3_stmt *stmt)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < sizeof(cols) / sizeof(cols[0]); i++) {
         if (i > 0)
-            rc = gw_api_buf_add(rows, ",", 1);
+            rc = gw_buf_add(rows, ",", 1);
         char value[40];
         const char *text =
             (const char *)sqlite3_column_text(stmt, cols[i].column);
@@ -545,7 +519,7 @@ s_csv_row(gw_api_buf_t *rows, sqlite3_stmt *stmt)
         if (rc == 0)
             rc = gw_api_csv_field(rows, text, cols[i].text);
     }
-    return rc == 0 ? gw_api_buf_add(rows, "\r\n", 2) : -1;
+    return rc == 0 ? gw_buf_add(rows, "\r\n", 2) : -1;
 }
 
 static int
@@ -580,10 +554,10 @@ s_decisions_csv(const gw_req_t *req, sqlite3 *db)
                  "Content-Disposition: attachment; "
                  "filename=\"plexstaffai-decisions-%s.csv\"\r\n%s\r\n",
                  day, gw_security_headers);
-    gw_api_buf_t rows = {0};
+    gw_buf_t rows = {0};
     int sent = 0;
     bool ok = n > 0 && (size_t)n < sizeof(head)
-              && gw_api_buf_add(&rows, header, sizeof(header) - 1) == 0;
+              && gw_buf_add(&rows, header, sizeof(header) - 1) == 0;
     const char *pending_head = head;
     while (ok && rc == SQLITE_ROW) {
         ok = s_csv_row(&rows, stmt) == 0;
@@ -602,7 +576,7 @@ s_decisions_csv(const gw_req_t *req, sqlite3 *db)
        body ends cleanly (a client sees the rows it got). */
     if (ok)
         s_csv_flush(req->conn, pending_head, &rows, true);
-    gw_api_buf_free(&rows);
+    gw_buf_free(&rows);
     sqlite3_finalize(stmt);
     return 200;
 }

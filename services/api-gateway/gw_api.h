@@ -65,25 +65,12 @@ int gw_api_cursor_encode(int64_t decided_at, int64_t id, char *buf, size_t len);
    the text is not one. */
 int gw_api_cursor_decode(const char *text, int64_t *decided_at, int64_t *id);
 
-/* A growing text buffer (the CSV batch). */
-typedef struct {
-    char *data; /* owned, NUL-terminated when len > 0 */
-    size_t len; /* bytes used */
-    size_t cap; /* bytes allocated */
-} gw_api_buf_t;
-
-/* Appends len bytes. Returns 0, or -1 on OOM. */
-int gw_api_buf_add(gw_api_buf_t *buf, const char *text, size_t len);
-
-/* Frees the buffer's memory and empties it. */
-void gw_api_buf_free(gw_api_buf_t *buf);
-
 /* Appends one CSV field (RFC 4180): quoted when it holds a comma, a
    quote, CR or LF, quotes doubled; NULL is the empty field. With
    `neutralize`, a text starting with = + - @, a tab or CR gets a leading
    apostrophe, so a spreadsheet shows it instead of running it as a
    formula (OWASP CSV injection). Returns 0, or -1 on OOM. */
-int gw_api_csv_field(gw_api_buf_t *buf, const char *text, bool neutralize);
+int gw_api_csv_field(gw_buf_t *buf, const char *text, bool neutralize);
 
 /* Answers the routes above. Returns the HTTP status sent, or 0 when the
    route is not this module's. */

@@ -87,6 +87,34 @@ gw_reply_command(gw_shared_t *shared, const char *verb, int64_t request_id,
         gw_reply_nudge(shared, &msg);
 }
 
+/* ---- buffers ---------------------------------------------------------- */
+
+int
+gw_buf_add(gw_buf_t *buf, const char *text, size_t len)
+{
+    if (buf->len + len + 1 > buf->cap) {
+        size_t cap = buf->cap ? buf->cap : 256;
+        while (cap < buf->len + len + 1)
+            cap *= 2;
+        char *grown = realloc(buf->data, cap);
+        if (!grown)
+            return -1;
+        buf->data = grown;
+        buf->cap = cap;
+    }
+    memcpy(buf->data + buf->len, text, len);
+    buf->len += len;
+    buf->data[buf->len] = '\0';
+    return 0;
+}
+
+void
+gw_buf_free(gw_buf_t *buf)
+{
+    free(buf->data);
+    memset(buf, 0, sizeof(*buf));
+}
+
 /* ---- responses -------------------------------------------------------- */
 
 int

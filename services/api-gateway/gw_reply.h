@@ -37,6 +37,20 @@ typedef struct {
     const gw_principal_t *who; /* role NONE on public routes */
 } gw_req_t;
 
+/* A growing text buffer for bodies written in batches (the CSV stream,
+   event frames); zero-initialize it, gw_buf_free when done. */
+typedef struct {
+    char *data; /* owned, NUL-terminated when len > 0 */
+    size_t len; /* bytes used */
+    size_t cap; /* bytes allocated */
+} gw_buf_t;
+
+/* Appends len bytes. Returns 0, or -1 when out of memory. */
+int gw_buf_add(gw_buf_t *buf, const char *text, size_t len);
+
+/* Frees the buffer's memory and empties it. */
+void gw_buf_free(gw_buf_t *buf);
+
 /* The security headers every response carries ("Name: value\r\n"...). */
 extern const char gw_security_headers[];
 

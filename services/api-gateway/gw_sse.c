@@ -22,46 +22,26 @@
 
 /* ---- frames ------------------------------------------------------------ */
 
-int
-gw_sse_buf_append(gw_sse_buf_t *buf, const char *text, size_t len)
-{
-    if (buf->len + len + 1 > buf->cap) {
-        size_t cap = buf->cap ? buf->cap : 4096;
-        while (cap < buf->len + len + 1)
-            cap *= 2;
-        char *grown = realloc(buf->data, cap);
-        if (!grown)
-            return -1;
-        buf->data = grown;
-        buf->cap = cap;
-    }
-    memcpy(buf->data + buf->len, text, len);
-    buf->len += len;
-    buf->data[buf->len] = '\0';
-    return 0;
-}
-
 static int
-s_append_str(gw_sse_buf_t *buf, const char *text)
+s_append_str(gw_buf_t *buf, const char *text)
 {
-    return gw_sse_buf_append(buf, text, strlen(text));
+    return gw_buf_add(buf, text, strlen(text));
 }
 
 int
-gw_sse_frame(gw_sse_buf_t *buf, int64_t id, const char *type, const char *data)
+gw_sse_frame(gw_buf_t *buf, int64_t id, const char *type, const char *data)
 {
     char head[96];
     int n = snprintf(head, sizeof(head), "id: %lld\nevent: %s\n", (long long)id,
                      type);
     if (n < 0 || (size_t)n >= sizeof(head)
-        || gw_sse_buf_append(buf, head, (size_t)n) != 0)
+        || gw_buf_add(buf, head, (size_t)n) != 0)
         return -1;
     const char *line = data;
     while (true) {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (s_append_str(buf, "data: ") != 0
-            || gw_sse_buf_append(buf, line, len) != 0
+        if (s_append_str(buf, "data: ") != 0 || gw_buf_add(buf, line, len) != 0
             || s_append_str(buf, "\n") != 0)
             return -1;
         if (!end)
@@ -136,7 +116,7 @@ gw_sse_event_json(const gw_sse_event_t *event, const char *type)
 }
 
 int
-gw_sse_append_event(gw_sse_buf_t *buf, const gw_sse_event_t *event)
+gw_sse_append_event(gw_buf_t *buf, const gw_sse_event_t *event)
 {
     const char *types[2];
     size_t count = gw_sse_types(event, types);
@@ -282,7 +262,7 @@ s_text(sqlite3_stmt *stmt, int column)
 /* Appends the frames of the events after *last (at most GW_SSE_BATCH) and
    moves *last on. Returns the rows read, or -1. */
 static int
-s_read_events(sqlite3_stmt *stmt, gw_sse_buf_t *buf, int64_t *last)
+s_read_events(sqlite3_stmt *stmt, gw_buf_t *buf, int64_t *last)
 {
     sqlite3_reset(stmt);
     sqlite3_bind_int64(stmt, 1, *last);
@@ -322,7 +302,7 @@ s_read_events(sqlite3_stmt *stmt, gw_sse_buf_t *buf, int64_t *last)
 /* Sends and empties the buffer in one mg_write. False when the client is
    gone. */
 static bool
-s_flush(struct mg_connection *conn, gw_sse_buf_t *buf)
+s_flush(struct mg_connection *conn, gw_buf_t *buf)
 {
     int sent = mg_write(conn, buf->data, buf->len);
     bool ok = sent > 0 && (size_t)sent == buf->len;
@@ -403,7 +383,7 @@ static const char s_stream_head[] =
 
 /* Appends a progress frame when it is due and says something new. */
 static int
-s_progress_frame(gw_shared_t *shared, gw_store_t *store, gw_sse_buf_t *buf,
+s_progress_frame(gw_shared_t *shared, gw_store_t *store, gw_buf_t *buf,
                  int64_t last, gw_progress_t *sent, bool *sent_any)
 {
     gw_progress_t now;
@@ -451,7 +431,7 @@ s_stream(const gw_req_t *req)
                                   json_pack("{s:s}", "error", refused),
                                   "Retry-After: 10\r\n");
     sqlite3_stmt *stmt = NULL;
-    gw_sse_buf_t buf = {0};
+    gw_buf_t buf = {0};
     char retry[32];
     snprintf(retry, sizeof(retry), "retry: %d\n\n", GW_SSE_RETRY_MS);
     if (sqlite3_prepare_v2(gw_store_sqlite(store), s_events_sql, -1, &stmt,

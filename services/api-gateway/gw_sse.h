@@ -58,21 +58,10 @@
    is not this module's, else the HTTP status sent. */
 int gw_sse_route(const gw_req_t *req);
 
-/* A growing output buffer; zero-initialize it, free `data` when done. */
-typedef struct {
-    char *data; /* bytes, NUL-terminated when len > 0 */
-    size_t len; /* bytes used */
-    size_t cap; /* bytes allocated */
-} gw_sse_buf_t;
-
-/* Appends len bytes. Returns 0, or -1 when out of memory. */
-int gw_sse_buf_append(gw_sse_buf_t *buf, const char *text, size_t len);
-
 /* Appends one event frame: "id: ID\nevent: TYPE\ndata: DATA\n\n" (a line
    break inside data becomes another data line, as SSE requires). Returns
    0, or -1. */
-int gw_sse_frame(gw_sse_buf_t *buf, int64_t id, const char *type,
-                 const char *data);
+int gw_sse_frame(gw_buf_t *buf, int64_t id, const char *type, const char *data);
 
 /* One row of the events table, as the stream reads it. Strings may be
    NULL. */
@@ -106,7 +95,7 @@ size_t gw_sse_types(const gw_sse_event_t *event, const char *types[2]);
 json_t *gw_sse_event_json(const gw_sse_event_t *event, const char *type);
 
 /* Appends the frames of one row. Returns the number appended, or -1. */
-int gw_sse_append_event(gw_sse_buf_t *buf, const gw_sse_event_t *event);
+int gw_sse_append_event(gw_buf_t *buf, const gw_sse_event_t *event);
 
 /* Where a stream resumes: the Last-Event-ID header wins over ?since=.
    Returns 1 with *seq set, 0 when neither was given, -1 with the reason

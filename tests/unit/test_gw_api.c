@@ -152,10 +152,10 @@ test_gw_api_cursor_round_trip(void **state)
 static char *
 s_field(const char *text, bool neutralize)
 {
-    gw_api_buf_t buf = {0};
+    gw_buf_t buf = {0};
     assert_int_equal(gw_api_csv_field(&buf, text, neutralize), 0);
     char *out = strdup(buf.len ? buf.data : "");
-    gw_api_buf_free(&buf);
+    gw_buf_free(&buf);
     return out;
 }
 
@@ -197,14 +197,14 @@ static void
 test_gw_api_buf_grows(void **state)
 {
     (void)state;
-    gw_api_buf_t buf = {0};
+    gw_buf_t buf = {0};
     for (int i = 0; i < 10000; i++)
-        assert_int_equal(gw_api_buf_add(&buf, "0123456789", 10), 0);
+        assert_int_equal(gw_buf_add(&buf, "0123456789", 10), 0);
     assert_true(buf.len == 100000);
     assert_true(buf.data[buf.len] == '\0');
-    gw_api_buf_free(&buf);
+    gw_buf_free(&buf);
     assert_null(buf.data);
-    gw_api_buf_free(&buf);
+    gw_buf_free(&buf);
 }
 
 int

@@ -17,7 +17,7 @@ static void
 test_gw_sse_frame_is_id_event_data(void **state)
 {
     (void)state;
-    gw_sse_buf_t buf = {0};
+    gw_buf_t buf = {0};
     assert_int_equal(gw_sse_frame(&buf, 42, "decision", "{\"a\":1}"), 0);
     assert_string_equal(buf.data,
                         "id: 42\nevent: decision\ndata: {\"a\":1}\n\n");
@@ -28,7 +28,7 @@ static void
 test_gw_sse_frame_splits_line_breaks_into_data_lines(void **state)
 {
     (void)state;
-    gw_sse_buf_t buf = {0};
+    gw_buf_t buf = {0};
     assert_int_equal(gw_sse_frame(&buf, 7, "x", "one\ntwo"), 0);
     assert_string_equal(buf.data, "id: 7\nevent: x\ndata: one\ndata: two\n\n");
     free(buf.data);
@@ -38,11 +38,11 @@ static void
 test_gw_sse_buffer_grows_past_its_first_block(void **state)
 {
     (void)state;
-    gw_sse_buf_t buf = {0};
+    gw_buf_t buf = {0};
     char chunk[1000];
     memset(chunk, 'a', sizeof(chunk));
     for (int i = 0; i < 50; i++)
-        assert_int_equal(gw_sse_buf_append(&buf, chunk, sizeof(chunk)), 0);
+        assert_int_equal(gw_buf_add(&buf, chunk, sizeof(chunk)), 0);
     assert_int_equal(buf.len, 50000);
     assert_true(buf.cap > buf.len);
     assert_int_equal(buf.data[buf.len], '\0');
@@ -121,7 +121,7 @@ static void
 test_gw_sse_append_event_writes_one_frame_per_type(void **state)
 {
     (void)state;
-    gw_sse_buf_t buf = {0};
+    gw_buf_t buf = {0};
     gw_sse_event_t e = {.seq = 5,
                         .kind = "decision",
                         .request_id = 3,
